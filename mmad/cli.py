@@ -1,0 +1,55 @@
+"""The `mmad` command. Each subcommand lives in its own module, imported only when it runs,
+so that `mmad score` does not pay for importing `datasets` or `torch`.
+
+A subcommand module defines `add_arguments(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from mmad_dataset import MMADError
+
+#: name → (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("mmad.synth_cli", "write a synthetic raw MMAD root in the upstream layout"),
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    lines = "\n".join(f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items())
+    return argparse.ArgumentParser(
+        prog="mmad", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="MMAD toolkit: dataset export, scoring, prediction and leaderboard tools.",
+        epilog=f"commands:\n{lines}\n\nRun 'mmad COMMAND --help' for a command's options.",
+        usage="mmad COMMAND [options]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        parser = _top_parser()
+        if argv and argv[0] not in ("-h", "--help"):
+            parser.error(f"unknown command {argv[0]!r}; choose from {', '.join(COMMANDS)}")
+        parser.print_help()
+        return 0 if argv else 2
+    name = argv[0]
+    module_name, text = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"mmad {name}", description=text)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except (MMADError, OSError) as exc:
+        print(f"mmad {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mmad {name}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

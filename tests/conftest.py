@@ -1,0 +1,39 @@
+"""Fixtures shared by every test area: a small synthetic raw root and an isolated HF cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmad.synth import write_root
+
+
+@pytest.fixture(autouse=True)
+def isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh HF cache per test: `load_dataset` silently reuses a stale cache otherwise."""
+    home = tmp_path_factory.mktemp("hf_home")
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(home / "datasets"))
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic raw root at 2% scale (every source, category and subtask present). Read-only."""
+    root = tmp_path_factory.mktemp("mmad_small")
+    write_root(root, scale=0.02, seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def full_mmad_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full-scale synthetic `mmad.json` (no images): 8,366 images, 39,672 questions. Read-only."""
+    import json
+
+    from mmad.synth import build_mmad_json
+
+    path = tmp_path_factory.mktemp("mmad_full") / "mmad.json"
+    path.write_text(json.dumps(build_mmad_json(1.0, seed=0)), encoding="utf-8")
+    return path
