@@ -1,0 +1,71 @@
+"""An on-disk cache of parsed answer keys, so that each `mmad score` does not re-parse 40k questions.
+
+Like Python's own .pyc files it trusts file metadata: an entry is named after the key's absolute
+path and the size, mtime and inode of the file(s) that `mmad_dataset.load_rows` may read, so an
+edited key is a miss. Entries are marshal dumps of the validated questions (about 5x faster to
+load than re-parsing `mmad.json`). The folder is `$MMAD_CACHE`, else `$XDG_CACHE_HOME/mmad/keys`,
+else `~/.cache/mmad/keys`; MMAD_CACHE=off disables it. A cache that cannot be read or written is
+ignored: it only ever costs the parse it was meant to save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from mmad_dataset import ANSWER_KEY_FILE
+
+from .key import AnswerKey, Question
+
+_FORMAT = 1
+
+
+def folder() -> Path | None:
+    configured = os.environ.get("MMAD_CACHE")
+    if configured:
+        return None if configured.lower() in ("0", "off", "no", "false") else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mmad" / "keys"
+
+
+def _entry(path: Path) -> str | None:
+    """Cache file name for a key path, or None if the path does not exist."""
+    path = path.resolve()
+    candidates = [path, path / "mmad.json", path / ANSWER_KEY_FILE] if path.is_dir() else [path]
+    signature = [str(path), str(_FORMAT)]
+    for candidate in candidates:
+        try:
+            stat = candidate.stat()
+        except OSError:
+            signature.append("-")
+            continue
+        signature.append(f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
+    if signature[2] == "-":
+        return None
+    return hashlib.sha256("|".join(signature).encode()).hexdigest() + ".marshal"
+
+
+def load(path: str | Path, parse: Callable[[], AnswerKey]) -> AnswerKey:
+    """The cached key for `path`, or `parse()` stored for next time."""
+    where = folder()
+    name = _entry(Path(path)) if where else None
+    if where is None or name is None:
+        return parse()
+    try:
+        fmt, sha256, rows = marshal.loads((where / name).read_bytes())
+        if fmt == _FORMAT:
+            return AnswerKey.from_checked(tuple(map(Question._make, rows)), sha256)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    key = parse()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        temporary = where / f".{name}.{os.getpid()}"
+        temporary.write_bytes(marshal.dumps((_FORMAT, key.sha256, [tuple(q) for q in key.questions])))
+        os.replace(temporary, where / name)
+    except OSError:
+        pass
+    return key

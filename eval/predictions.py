@@ -1,0 +1,258 @@
+"""Read a prediction file (JSON Lines, or the upstream answers JSON) and map it onto the answer key.
+
+Reading validates everything a user can get wrong, with line or record numbers, and raises
+ScoringError; nothing else escapes. The result holds what each protocol consumes:
+`records` for the official protocol (upstream's own record list, in the order it iterates) and
+`strict` (question id → extracted letter and gold letter) for the strict one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmad_dataset import LETTERS, TYPE_TO_SUBTASK
+
+from .errors import ScoringError
+from .extract import strict_letter, upstream_letter
+from .key import AnswerKey, Question
+
+DEFAULT_MAX_BYTES = 200_000_000
+_SHOWN = 5
+_UPSTREAM_FIELDS = ("image", "question_type", "correct_answer", "gpt_answer")
+_MAGIC = ((b"PAR1", "a Parquet file"), (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook)"),
+          (b"\x1f\x8b", "a gzip-compressed file; decompress it first"), (b"ARROW1", "an Arrow IPC file"),
+          (b"\xff\xfe", "UTF-16 text; save it as UTF-8"), (b"\xfe\xff", "UTF-16 text; save it as UTF-8"))
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One upstream-style record; `correct` and `given` are kept raw, as upstream compares them."""
+
+    qid: str
+    correct: Any
+    given: Any
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A parsed prediction file, already mapped onto one answer key."""
+
+    format: str
+    sha256: str
+    key_sha256: str
+    records: tuple[Record, ...]
+    strict: dict[str, tuple[str | None, str]]
+    notes: tuple[str, ...] = ()
+
+
+def read_predictions(source: str | Path | bytes, key: AnswerKey, *,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> Predictions:
+    """Parse predictions from a path or raw bytes; raises ScoringError on anything unscorable."""
+    data = _read_bytes(source, max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    text, notes = _decode(data)
+    if text.lstrip().startswith("["):
+        records, strict, more = _parse_upstream(text, key)
+        return Predictions("upstream", sha256, key.sha256, records, strict, (*notes, *more))
+    _refuse_one_object(text)
+    records, strict = _parse_jsonl(text, key)
+    return Predictions("jsonl", sha256, key.sha256, records, strict, notes)
+
+
+def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
+    limit = f"the limit of {max_bytes / 1e6:g} MB (raise it with --max-mb / max_bytes)"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > max_bytes:
+            raise ScoringError(f"predictions are {len(source) / 1e6:.1f} MB, over {limit}")
+        return bytes(source)
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ScoringError(f"{path}: is a folder; pass the prediction file itself")
+        if size > max_bytes:
+            raise ScoringError(f"{path}: {size / 1e6:.1f} MB, over {limit}")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ScoringError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """UTF-8 text; a UTF-8 byte-order mark is accepted (and noted), binary formats are named."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise ScoringError(f"this is {what}, not JSON Lines")
+    notes: tuple[str, ...] = ()
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+        notes = ("the file starts with a UTF-8 byte-order mark; it was ignored",)
+    if b"\x00" in data[:4096]:
+        raise ScoringError("this is a binary file (it contains NUL bytes), not JSON Lines")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScoringError(f"line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                           "save the file as UTF-8") from None
+    if not text.strip():
+        raise ScoringError("the prediction file is empty")
+    first = text.lstrip().split("\n", 1)[0]
+    if not first.startswith(("{", "[")):
+        kind = "looks like CSV/TSV" if ("," in first or "\t" in first) else "is not JSON"
+        raise ScoringError(f"line 1 {kind} ({first[:60]!r}); expected JSON Lines with one "
+                           '{"question_id": ..., "answer": ...} object per line')
+    return text, notes
+
+
+def _loads(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScoringError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ScoringError(f"{where}: JSON nested too deeply") from None
+
+
+def _parse_jsonl(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict]:
+    """Official records follow the answer key's order: the order upstream's scripts write."""
+    official: dict[str, str] = {}
+    strict: dict[str, tuple[str | None, str]] = {}
+    first_line: dict[str, int] = {}
+    unknown: list[str] = []
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"line {lineno}"
+        obj = _loads(line, where)
+        if not isinstance(obj, dict):
+            raise ScoringError(f"{where}: expected a JSON object, got {_kind(obj)}")
+        qid = obj.get("question_id")
+        if not isinstance(qid, str):
+            raise ScoringError(f'{where}: "question_id" must be a string' if "question_id" in obj
+                               else f'{where}: missing "question_id"')
+        question = key.by_id.get(qid)
+        if question is None:
+            unknown.append(f"line {lineno}: {qid!r}")
+            continue
+        if qid in first_line:
+            raise ScoringError(f"{where}: duplicate question_id {qid!r} (first on line {first_line[qid]})")
+        first_line[qid] = lineno
+        answer, response = _fields(obj, question, where)
+        official[qid] = answer or upstream_letter(response or "", question.options)
+        strict[qid] = (answer or (strict_letter(response, question.options) if response else None),
+                       question.answer)
+    if unknown:
+        raise ScoringError(_unknown_message(unknown, key))
+    records = tuple(Record(q.qid, q.answer, official[q.qid]) for q in key.questions if q.qid in official)
+    return records, strict
+
+
+def _refuse_one_object(text: str) -> None:
+    """A better message than 'line 1: not valid JSON' for one pretty-printed JSON object."""
+    first, _, rest = text.strip().partition("\n")
+    if rest and _loads_or_none(first) is None and isinstance(_loads_or_none(text), dict):
+        raise ScoringError("line 1: the file is one JSON object spread over several lines, not JSON Lines; "
+                           'write one {"question_id": ..., "answer": ...} object per line')
+
+
+def _loads_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _fields(obj: dict, question: Question, where: str) -> tuple[str, str | None]:
+    """The given letter ('' when none) and the raw reply, both checked."""
+    answer, response = obj.get("answer"), obj.get("response")
+    if type(answer) is str and answer in question.options and (response is None or type(response) is str):
+        return answer, response  # the usual line, checked in one go
+    if "answer" not in obj and "response" not in obj:
+        raise ScoringError(f'{where}: needs "answer" (a letter) and/or "response" (the model\'s text)')
+    if response is not None and not isinstance(response, str):
+        raise ScoringError(f'{where}: "response" must be a string, got {_kind(response)}')
+    if answer is None:
+        return "", response
+    if not isinstance(answer, str):
+        raise ScoringError(f'{where}: "answer" must be a letter string or null, got {_kind(answer)}')
+    answer = answer.strip()
+    if answer and answer not in LETTERS:
+        raise ScoringError(f'{where}: "answer" must be one capital letter A-E (or null/"" for no answer), '
+                           f"got {answer[:40]!r}; put the model's raw text in \"response\"")
+    if answer and answer not in question.options:
+        raise ScoringError(f"{where}: answer {answer!r} is not an option of {question.qid} "
+                           f"(it offers {', '.join(question.options)})")
+    return answer, response
+
+
+def _parse_upstream(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict, tuple[str, ...]]:
+    """Upstream answers JSON: the k-th record of an image is the image's k-th question in the key."""
+    data = _loads(text, "answers JSON")
+    if not isinstance(data, list):
+        raise ScoringError(f"expected a JSON array of upstream answer records, got {_kind(data)}")
+    if not data:
+        raise ScoringError("the answers JSON holds no records")
+    records: list[Record] = []
+    strict: dict[str, tuple[str | None, str]] = {}
+    seen: dict[str, int] = {}
+    unknown: list[str] = []
+    relabelled = 0
+    for number, item in enumerate(data, 1):
+        question = _upstream_question(item, number, key, seen, unknown)
+        if question is None:
+            continue
+        correct, given = item["correct_answer"], item["gpt_answer"]
+        records.append(Record(question.qid, correct, given))
+        gold = correct if isinstance(correct, str) and correct in question.options else question.answer
+        relabelled += gold != question.answer
+        strict[question.qid] = (strict_letter(given, question.options) if isinstance(given, str) else None, gold)
+    if unknown:
+        raise ScoringError(_unknown_message(unknown, key))
+    notes = (f"{relabelled} record(s) carry a gold letter other than the key's (options shuffled at query "
+             "time); the strict protocol judges them against the file's letter",) if relabelled else ()
+    return tuple(records), strict, notes
+
+
+def _upstream_question(item: Any, number: int, key: AnswerKey, seen: dict[str, int],
+                       unknown: list[str]) -> Question | None:
+    where = f"record {number}"
+    if not isinstance(item, dict):
+        raise ScoringError(f"{where}: expected an object with {', '.join(_UPSTREAM_FIELDS)}, got {_kind(item)}")
+    missing = [name for name in _UPSTREAM_FIELDS if name not in item]
+    if missing:
+        hint = ("; for question_id predictions write JSON Lines (one object per line)"
+                if "question_id" in item else "")
+        raise ScoringError(f"{where}: missing {', '.join(missing)}{hint}")
+    image, qtype = item["image"], item["question_type"]
+    if not isinstance(image, str) or not isinstance(qtype, str):
+        raise ScoringError(f'{where}: "image" and "question_type" must be strings')
+    questions = key.by_image.get(image)
+    if questions is None:
+        unknown.append(f"record {number}: {image!r}")
+        return None
+    index = seen.get(image, 0)
+    seen[image] = index + 1
+    if index >= len(questions):
+        raise ScoringError(f"{where}: {image} has more records than its {len(questions)} question(s) in the key")
+    question = questions[index]
+    if TYPE_TO_SUBTASK.get(qtype) != question.subtask:
+        raise ScoringError(f"{where}: question {index} of {image} is {qtype!r} in the file but "
+                           f"{question.question_type!r} in the key; records of an image must follow its "
+                           "conversation order")
+    return question
+
+
+def _unknown_message(unknown: list[str], key: AnswerKey) -> str:
+    shown = "; ".join(unknown[:_SHOWN])
+    return (f"{len(unknown)} prediction(s) name questions not in the answer key ({len(key)} questions), "
+            f"e.g. {shown}. Question ids look like '<image key>#<index>', e.g. {key.questions[0].qid!r}")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)

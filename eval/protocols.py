@@ -1,0 +1,66 @@
+"""Which questions count, and how, under each protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mmad_dataset import LETTERS, SOURCES, SUBTASKS
+
+from .aggregate import Outcome
+from .key import AnswerKey
+from .predictions import Predictions
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A protocol's verdicts plus the table layout (rows and columns) it reports."""
+
+    outcomes: list[Outcome]
+    sources: list[str]
+    columns: list[str]
+    invalid: int
+    skipped: int
+    predicted: int
+
+
+def _ordered(seen: set[str], order: tuple[str, ...]) -> list[str]:
+    return [name for name in order if name in seen]
+
+
+def official(predictions: Predictions, key: AnswerKey) -> Counted:
+    """`caculate_accuracy_mmad`, record for record.
+
+    A record whose gold or given letter is not one of A-E is dropped, and because upstream
+    removes it from the list it is iterating, the record after it is skipped unseen. Rows and
+    columns come from every record, dropped or not, so a cell with nothing left scores 0.
+    """
+    outcomes: list[Outcome] = []
+    invalid = skipped = 0
+    records = iter(predictions.records)
+    for record in records:
+        question = key.by_id[record.qid]
+        if record.correct not in LETTERS or record.given not in LETTERS:
+            invalid += 1
+            skipped += next(records, None) is not None
+            continue
+        outcomes.append((question, record.given, record.correct, record.given == record.correct))
+    layout = [key.by_id[record.qid] for record in predictions.records]
+    return Counted(outcomes, _ordered({q.source for q in layout}, SOURCES),
+                   _ordered({q.subtask for q in layout}, SUBTASKS), invalid, skipped, len(layout))
+
+
+def strict(predictions: Predictions, key: AnswerKey) -> Counted:
+    """Every question of the key once; missing, unparseable or out-of-options answers are wrong."""
+    outcomes: list[Outcome] = []
+    invalid = 0
+    for question in key.questions:
+        letter, gold = predictions.strict.get(question.qid, (None, question.answer))
+        if letter not in question.options:
+            invalid += question.qid in predictions.strict
+            letter = None
+        outcomes.append((question, letter, gold, letter == gold))
+    return Counted(outcomes, _ordered({q.source for q in key.questions}, SOURCES),
+                   _ordered({q.subtask for q in key.questions}, SUBTASKS), invalid, 0, len(predictions.strict))
+
+
+PROTOCOLS = {"official": official, "strict": strict}

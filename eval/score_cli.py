@@ -1,0 +1,42 @@
+"""`mmad score PREDICTIONS --key PATH [--protocol official|strict|both] [--json OUT]`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("predictions", help="JSON Lines predictions, or an upstream answers JSON file")
+    parser.add_argument("--key", required=True,
+                        help="answer key: a raw MMAD root, its mmad.json, an exported folder or answer_key.jsonl")
+    parser.add_argument("--protocol", choices=("official", "strict", "both"), default="both",
+                        help="official = the upstream scorer exactly; strict = every question counts once "
+                             "(default: both, side by side)")
+    parser.add_argument("--json", metavar="OUT", help="also write the full result as JSON ('-' for stdout)")
+    parser.add_argument("--max-mb", type=float, default=200.0,
+                        help="refuse prediction files larger than this many megabytes (default 200)")
+    parser.add_argument("--resamples", type=int, default=1000,
+                        help="bootstrap resamples for the interval of the average; 0 disables it (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from eval import ScoringError, format_table, load_key, read_predictions, score
+
+    if args.max_mb <= 0 or args.resamples < 0:
+        raise ScoringError("--max-mb must be positive and --resamples at least 0")
+    key = load_key(args.key)
+    predictions = read_predictions(args.predictions, key, max_bytes=int(args.max_mb * 1e6))
+    result = score(predictions, key, args.protocol, resamples=args.resamples, seed=args.seed)
+    text = json.dumps(result, indent=1, ensure_ascii=False)
+    if args.json == "-":
+        print(text)
+        return 0
+    print(format_table(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return 0

@@ -1,0 +1,62 @@
+"""`mmad score`: the table, --protocol, --json, exit codes, and a light import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cases import mini_lines
+from eval import read_predictions, score
+from mmad.cli import main
+
+
+def write_predictions(tmp_path, key) -> str:
+    path = tmp_path / "preds.jsonl"
+    path.write_text(mini_lines(key) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_table_shows_both_protocols_side_by_side(mini_key, mini_key_path, tmp_path, capsys):
+    assert main(["score", write_predictions(tmp_path, mini_key), "--key", str(mini_key_path)]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "official" in line and "strict" in line)
+    assert header.split()[:2] == ["official", "strict"]
+    average = next(line for line in out.splitlines() if line.startswith("Average"))
+    assert average.split()[1:3] == [f"{625 / 28:.2f}", f"{575 / 28:.2f}"]  # overall: official, strict
+    assert "official: 11 of 13 questions scored, 1 invalid, 0 missing, 1 skipped" in out
+    assert "bootstrap interval" in out
+
+
+def test_one_protocol_and_json_output(mini_key, mini_key_path, tmp_path, capsys):
+    preds, out_json = write_predictions(tmp_path, mini_key), tmp_path / "result.json"
+    assert main(["score", preds, "--key", str(mini_key_path), "--protocol", "strict", "--json", str(out_json),
+                 "--resamples", "20", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "official" not in out and "strict:" in out
+    written = json.loads(out_json.read_text())
+    assert written == score(read_predictions(preds, mini_key), mini_key, "strict", resamples=20, seed=3)
+
+
+def test_json_to_stdout(mini_key, mini_key_path, tmp_path, capsys):
+    assert main(["score", write_predictions(tmp_path, mini_key), "--key", str(mini_key_path), "--json", "-",
+                 "--resamples", "0"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"official", "strict"}
+
+
+def test_bad_input_exits_2_with_one_line(mini_key_path, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question_id": "DS-MVTec/bottle/image/good/000.png#0", "answer": "E"}\n')
+    assert main(["score", str(bad), "--key", str(mini_key_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mmad score: error: line 1: answer 'E' is not an option") and "\n" not in err
+    assert main(["score", str(bad), "--key", str(tmp_path / "missing")]) == 2
+    assert main(["score", str(bad), "--key", str(mini_key_path), "--max-mb", "0"]) == 2
+
+
+def test_import_is_light():
+    """`import eval` and reading predictions must not pull pandas or numpy (CLI start-up time)."""
+    code = ("import sys, eval, eval.score_cli; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'datasets', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
