@@ -1,0 +1,1 @@
+"""The MMAD leaderboard Space: browse reported and verified results, submit prediction files."""

@@ -1,0 +1,73 @@
+"""Configuration of the Space, read from the environment once at start-up.
+
+Everything a deployment changes is an environment variable (on a Space: a variable or a secret),
+so the code is the same locally, in tests and on the Hub.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The curated, reported entries shipped with the code (one JSON file per entry).
+REPORTED_DIR = PROJECT_ROOT / "submissions" / "reported"
+DEFAULT_STORE = PROJECT_ROOT / "submissions"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the Space needs to know about where it runs and what it may do."""
+
+    store_dir: Path
+    submissions_repo: str | None
+    hf_token: str | None
+    hub_endpoint: str | None
+    data_dir: str | None
+    data_repo: str | None
+    data_revision: str | None
+    on_space: bool
+    require_login: bool
+    admins: frozenset[str]
+    local_user: str
+    max_per_day: int
+    max_upload_mb: float
+    demo: bool
+
+    @property
+    def login_required(self) -> bool:
+        """On a Space submissions must be attributable to a Hub account."""
+        return self.on_space or self.require_login
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    local_user = env.get("MMAD_LOCAL_USER") or getpass.getuser() or "local"
+    return Settings(
+        store_dir=Path(env.get("MMAD_STORE") or DEFAULT_STORE),
+        submissions_repo=env.get("MMAD_SUBMISSIONS_REPO") or None,
+        hf_token=env.get("HF_TOKEN") or None,
+        hub_endpoint=env.get("HF_ENDPOINT") or None,
+        data_dir=env.get("MMAD_DATA_DIR") or None,
+        data_repo=env.get("MMAD_DATA_REPO") or None,
+        data_revision=env.get("MMAD_DATA_REVISION") or None,
+        on_space=bool(env.get("SPACE_ID")),
+        require_login=_flag(env.get("MMAD_REQUIRE_LOGIN")),
+        admins=frozenset(n.strip() for n in (env.get("MMAD_ADMINS") or "").split(",") if n.strip()),
+        local_user=local_user,
+        max_per_day=int(env.get("MMAD_MAX_PER_DAY") or 5),
+        max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or 50),
+        demo=_flag(env.get("MMAD_DEMO")),
+    )

@@ -1,0 +1,77 @@
+"""Re-score every stored prediction file with the current scorer and answer key.
+
+The key is parsed once for the whole run; each file is read, scored and its new result written
+with the previous one moved into the submission's history. On the Hub all new results go in one
+commit. A file that no longer validates keeps its previous result and is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+from mmad_dataset import MMADError
+
+from .scoring import KeyInfo, score_bytes
+from .storage import Store, rescored_files
+
+
+@dataclass
+class RescoreReport:
+    rescored: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"Re-scored {len(self.rescored)} submission(s); {len(self.failed)} failed."]
+        lines += [f"- `{sid}`: {reason}" for sid, reason in self.failed.items()]
+        return "\n".join(lines)
+
+
+def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int) -> RescoreReport:
+    """Score every stored submission again and replace its result, keeping the old one as history."""
+    report = RescoreReport()
+    updates: dict[str, bytes] = {}
+    for stored in store.list():
+        try:
+            result = score_bytes(store.predictions(stored), key, max_bytes=max_bytes)
+        except MMADError as exc:
+            report.failed[stored.id] = str(exc)
+            continue
+        updates.update(rescored_files(stored, result))
+        report.rescored.append(stored.id)
+    store.replace_results(updates)
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="local store folder (default: MMAD_STORE or the project's submissions/)")
+    parser.add_argument("--repo", help="Hub dataset repo holding the submissions (default: MMAD_SUBMISSIONS_REPO)")
+    parser.add_argument("--key", help="answer key: raw root, mmad.json, exported folder or answer_key.jsonl "
+                                      "(default: MMAD_DATA_DIR / MMAD_DATA_REPO)")
+    parser.add_argument("--data-revision", help="revision recorded with each result (default: MMAD_DATA_REVISION)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .envs import load_settings
+    from .scoring import resolve_key
+    from .storage import HubStore, LocalStore
+
+    settings = load_settings()
+    overrides = {"data_dir": args.key, "data_revision": args.data_revision, "demo": False if args.key else None}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    key = resolve_key(settings)
+    if key is None:
+        raise MMADError("no answer key: pass --key or set MMAD_DATA_DIR / MMAD_DATA_REPO")
+    repo = args.repo or (None if args.store else settings.submissions_repo)
+    if repo:
+        import tempfile
+
+        store = HubStore(repo, token=settings.hf_token, mirror=tempfile.mkdtemp(prefix="mmad-rescore-"),
+                         endpoint=settings.hub_endpoint, create=False)
+    else:
+        store = LocalStore(args.store or settings.store_dir)
+    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes)
+    print(f"{store.describe()}: {report.summary()}")
+    return 1 if report.failed else 0

@@ -1,0 +1,144 @@
+"""The app end to end over HTTP on 127.0.0.1 with gradio_client: board, submit, admin re-score."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from space.app import build_demo, launch_options
+from space.storage import LocalStore
+
+
+@pytest.fixture
+def serve(settings):
+    """`serve(key=…, **settings_changes)` → a Client for a freshly launched app; closed after the test."""
+    launched = []
+
+    def start(key, **changes):
+        configured = dataclasses.replace(settings, **changes)
+        demo = build_demo(configured, key=key, enable_login=False)
+        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                                **launch_options(configured))
+        launched.append(demo)
+        return Client(url, verbose=False, download_files=False)
+
+    yield start
+    for demo in launched:
+        demo.close()
+
+
+def _models(table: dict) -> list[str]:
+    column = table["headers"].index("Model")
+    return [row[column] for row in table["data"]]
+
+
+def test_board_without_key_serves_the_bundled_results(serve, make_predictions):
+    client = serve(None)
+    table = client.predict(api_name="/leaderboard")
+    assert len(table["data"]) == 54 and table["headers"][:2] == ["Rank", "Model"]
+    big = client.predict(sizes=["> 40B"], show_reference=False, view="VisA", api_name="/leaderboard")
+    assert {row[big["headers"].index("Size")] for row in big["data"]} == {"72B", "76B"}
+    with pytest.raises(AppError, match="no answer key"):
+        client.predict(handle_file(str(make_predictions())), "x", api_name="/submit")
+
+
+def test_upload_is_scored_and_the_row_appears(serve, key_info, make_predictions, settings):
+    client = serve(key_info)
+    message, status, meta = client.predict(handle_file(str(make_predictions(accuracy=1.0))), "Perfect-VL",
+                                           link="https://example.org", size="7B", api_name="/submit")
+    assert "official average **100.00**" in message
+    assert status["data"][0][1:5] == ["tester", "Perfect-VL", "1-shot", "scored"]
+    table = client.predict(search="perfect", api_name="/leaderboard")
+    assert _models(table) == ["[Perfect-VL](https://example.org)"]
+    row = table["data"][0]
+    assert row[0] == "1" and row[table["headers"].index("Average")] == 100.0
+    assert row[table["headers"].index("Status")] == "✓ verified"
+    assert (settings.store_dir / "verified").is_dir()
+
+
+def test_invalid_file_shows_the_scorer_message(serve, key_info, tmp_path):
+    client = serve(key_info)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{ not json\n")
+    with pytest.raises(AppError, match="line 1"):
+        client.predict(handle_file(str(bad)), "Broken", api_name="/submit")
+
+
+def test_oversize_upload_is_refused(serve, key_info, make_predictions):
+    client = serve(key_info, max_upload_mb=0.001)
+    with pytest.raises(Exception, match="(?i)size|large|limit"):
+        client.predict(handle_file(str(make_predictions())), "Big", api_name="/submit")
+
+
+def test_only_admins_can_rescore(serve, key_info, make_predictions, settings):
+    client = serve(key_info)
+    client.predict(handle_file(str(make_predictions(seed=3))), "Any-VL", api_name="/submit")
+    with pytest.raises(AppError, match="not an admin"):
+        client.predict(api_name="/rescore")
+    admin = serve(key_info, admins=frozenset({"tester"}))
+    summary, _ = admin.predict(api_name="/rescore")
+    assert "Re-scored 1 submission(s); 0 failed" in summary
+    [stored] = LocalStore(settings.store_dir).list()
+    assert len(stored.history) == 1
+
+
+def test_login_required_refuses_anonymous_submissions(serve, key_info, make_predictions):
+    client = serve(key_info, require_login=True)
+    with pytest.raises(AppError, match="Log in"):
+        client.predict(handle_file(str(make_predictions())), "Anon", api_name="/submit")
+
+
+def test_download_table_as_json(serve):
+    client = serve(None)
+    path = client.predict(api_name="/export_json")
+    records = json.loads(open(path if isinstance(path, str) else path["path"]).read())
+    assert len(records) == 54 and {"model", "average", "provenance"} <= set(records[0])
+
+
+def test_hub_store_through_the_app_and_a_failing_commit_is_explained(serve, key_info, make_predictions, fake_hub,
+                                                                     settings):
+    from space.app import make_store
+
+    hub_settings = dataclasses.replace(settings, submissions_repo="board/subs", hub_endpoint=fake_hub.url,
+                                       hf_token="t")
+    store = make_store(hub_settings)
+    demo = build_demo(hub_settings, store=store, key=key_info, enable_login=False)
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, download_files=False)
+        fake_hub.fail_commits(500)
+        with pytest.raises(AppError, match="could not commit on the Hub.*500"):
+            client.predict(handle_file(str(make_predictions(seed=1))), "Hub-VL", api_name="/submit")
+        assert not any(p.startswith("verified/") for p in fake_hub.files("board/subs"))
+        message, status, _ = client.predict(handle_file(str(make_predictions(seed=1))), "Hub-VL", api_name="/submit")
+        assert "Scored and stored" in message
+        assert [row[4] for row in status["data"]] == ["scored", "failed"]
+        stored = [p for p in fake_hub.files("board/subs") if p.startswith("verified/")]
+        assert len(stored) == 3 and any(p.endswith("/result.json") for p in stored)
+    finally:
+        demo.close()
+
+
+def test_login_is_required_on_a_space():
+    from space.envs import load_settings
+
+    assert load_settings({"SPACE_ID": "org/board"}).login_required
+    assert not load_settings({}).login_required
+    assert load_settings({"MMAD_REQUIRE_LOGIN": "1"}).login_required
+
+
+def test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store():
+    from space.app import make_store
+    from space.envs import DEFAULT_STORE, load_settings
+    from space.scoring import resolve_key, score_bytes
+
+    demo_settings = load_settings({"MMAD_DEMO": "1"})
+    info = resolve_key(demo_settings)
+    assert info.sample_predictions.is_file() and "synthetic" in info.description
+    result = score_bytes(info.sample_predictions.read_bytes(), info, max_bytes=10**8)
+    assert 60 < result["official"]["average"] < 90 and result["official"]["coverage"] == 100
+    assert make_store(demo_settings).root != DEFAULT_STORE

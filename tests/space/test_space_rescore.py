@@ -1,0 +1,72 @@
+"""`mmad rescore`: every stored file re-scored with the key parsed once; old results kept as history."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import space.scoring
+from mmad.cli import main
+from space.storage import LocalStore
+from space.submit import Submitter
+
+META = {"model_name": "R", "model_type": "open", "setting": "1-shot", "training_exposure": "none"}
+
+
+@pytest.fixture
+def filled_store(tmp_path, key_info, make_predictions):
+    store = LocalStore(tmp_path / "store")
+    submitter = Submitter(store, key_info, max_per_day=10)
+    for seed in range(3):
+        submitter.submit(make_predictions(seed=seed), {**META, "model_name": f"R{seed}"}, "alice")
+    return store
+
+
+def test_cli_rescores_everything_with_one_key_parse(filled_store, small_root, monkeypatch, capsys):
+    parses = []
+    real_load_key = space.scoring.load_key
+    monkeypatch.setattr(space.scoring, "load_key", lambda path: parses.append(path) or real_load_key(path))
+    before = {s.id: s.result["scored_at"] for s in filled_store.list()}
+    assert main(["rescore", "--store", str(filled_store.root), "--key", str(small_root),
+                 "--data-revision", "fixed-key-v2"]) == 0
+    assert len(parses) == 1
+    assert "Re-scored 3 submission(s); 0 failed" in capsys.readouterr().out
+    for stored in filled_store.list():
+        assert stored.result["data_revision"] == "fixed-key-v2"
+        assert [h["scored_at"] for h in stored.history] == [before[stored.id]]
+        assert stored.history[0]["data_revision"] == "test-revision"
+
+
+def test_a_file_that_no_longer_validates_keeps_its_result_and_is_reported(filled_store, small_root, capsys):
+    victim = filled_store.list()[0]
+    path = filled_store.root / "verified" / victim.id / "predictions.jsonl"
+    path.write_text("not json\n")
+    assert main(["rescore", "--store", str(filled_store.root), "--key", str(small_root)]) == 1
+    out = capsys.readouterr().out
+    assert "2 submission(s); 1 failed" in out and victim.id in out
+    after = {s.id: s for s in filled_store.list()}
+    assert after[victim.id].result == victim.result and after[victim.id].history == ()
+
+
+def test_cli_without_key_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    for name in ("MMAD_DATA_DIR", "MMAD_DATA_REPO", "MMAD_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["rescore", "--store", str(tmp_path)]) == 2
+    assert "no answer key" in capsys.readouterr().err
+
+
+def test_rescore_on_the_hub_is_one_commit(fake_hub, tmp_path, key_info, make_predictions, small_root):
+    from space.storage import HubStore
+
+    store = HubStore("board/subs", token="t", mirror=tmp_path / "mirror", endpoint=fake_hub.url)
+    submitter = Submitter(store, key_info, max_per_day=10)
+    for seed in range(3):
+        submitter.submit(make_predictions(seed=seed), {**META, "model_name": f"H{seed}"}, "bob")
+    commits = fake_hub.commit_count("board/subs")
+    assert main(["rescore", "--repo", "board/subs", "--key", str(small_root)]) == 0
+    assert fake_hub.commit_count("board/subs") == commits + 1
+    files = fake_hub.files("board/subs")
+    assert sum(path.endswith("/history/0000.json") for path in files) == 3
+    assert all(json.loads(files[p])["data_revision"] == f"local:{small_root.name}"
+               for p in files if p.endswith("result.json"))

@@ -1,0 +1,105 @@
+"""Both stores: atomic writes, layout, ids, and the Hub store's contract against the fake Hub."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from space.storage import Files, HubStore, LocalStore, StorageError, Stored, check_id, new_submission_id, rescored_files
+
+REPO = "mmad-board/submissions"
+
+
+def _files(submission_id: str, average: float = 50.0) -> Files:
+    return Files.for_submission(submission_id, b'{"question_id": "a#0", "answer": "A"}\n', "predictions.jsonl",
+                                {"model_name": "M", "user": "u", "predictions_file": "predictions.jsonl"},
+                                {"official": {"average": average}})
+
+
+def test_local_store_round_trip_and_history(tmp_path):
+    store = LocalStore(tmp_path)
+    sid = new_submission_id()
+    store.save(_files(sid))
+    [stored] = store.list()
+    assert stored.metadata["model_name"] == "M" and store.predictions(stored).startswith(b'{"question_id"')
+    store.replace_results(rescored_files(stored, {"official": {"average": 60.0}}))
+    [again] = store.list()
+    assert again.result["official"]["average"] == 60.0 and again.history == ({"official": {"average": 50.0}},)
+    with pytest.raises(StorageError, match="already exists"):
+        store.save(_files(sid))
+
+
+def test_local_store_failure_leaves_nothing_behind(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+
+    def broken_rename(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "rename", broken_rename)
+    with pytest.raises(StorageError, match="nothing was stored"):
+        store.save(_files(new_submission_id()))
+    assert store.list() == [] and list((tmp_path / "verified").iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "a/b", "", "20260101T000000Z-../../x", "x" * 30])
+def test_ids_never_become_paths_outside_the_store(tmp_path, bad):
+    with pytest.raises(StorageError):
+        check_id(bad)
+    with pytest.raises(StorageError):
+        LocalStore(tmp_path).predictions(Stored(bad, {"predictions_file": "predictions.jsonl"}, {}))
+    with pytest.raises(StorageError):
+        _files(bad)
+
+
+def test_only_known_prediction_file_names_are_written():
+    with pytest.raises(StorageError):
+        Files.for_submission(new_submission_id(), b"x", "../../evil.sh", {}, {})
+
+
+def test_hub_store_writes_one_commit_per_submission_and_reads_back(fake_hub, tmp_path):
+    store = HubStore(REPO, token="t", mirror=tmp_path / "m1", endpoint=fake_hub.url)
+    before = fake_hub.commit_count(REPO)
+    sid = new_submission_id()
+    store.save(_files(sid))
+    assert fake_hub.commit_count(REPO) == before + 1
+    assert sorted(fake_hub.files(REPO)) == ([".gitattributes"] + [f"verified/{sid}/{n}" for n in
+                                            ("metadata.json", "predictions.jsonl", "result.json")])
+    fresh = HubStore(REPO, token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url)
+    [stored] = fresh.list()
+    assert stored.id == sid and fresh.predictions(stored) == _files(sid).contents[f"verified/{sid}/predictions.jsonl"]
+    fresh.replace_results(rescored_files(stored, {"official": {"average": 70.0}}))
+    assert fake_hub.commit_count(REPO) == before + 2
+    third = HubStore(REPO, token="t", mirror=tmp_path / "m3", endpoint=fake_hub.url)
+    assert third.list()[0].result["official"]["average"] == 70.0 and len(third.list()[0].history) == 1
+
+
+def test_hub_commit_failure_loses_nothing_and_says_why(fake_hub, tmp_path):
+    store = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    fake_hub.fail_commits(500)
+    sid = new_submission_id()
+    with pytest.raises(StorageError, match="500"):
+        store.save(_files(sid))
+    assert store.list() == [] and not any(p.startswith("verified/") for p in fake_hub.files(REPO))
+    store.save(_files(sid))
+    assert [s.id for s in store.list()] == [sid]
+
+
+def test_hub_commit_timeout_is_reported_and_a_late_commit_lands_once(fake_hub, tmp_path):
+    store = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url, commit_timeout=0.3)
+    fake_hub.stall_commits(1.0)
+    sid = new_submission_id()
+    with pytest.raises(StorageError, match="did not confirm the commit within 0.3 s"):
+        store.save(_files(sid))
+    assert store.list() == []
+    deadline = time.monotonic() + 10
+    while not any(p.startswith(f"verified/{sid}/") for p in fake_hub.files(REPO)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    store.refresh()
+    assert [s.id for s in store.list()] == [sid]
+
+
+def test_hub_store_unreachable_hub_is_a_clear_error(tmp_path):
+    with pytest.raises(StorageError, match="could not create the submissions repo on the Hub"):
+        HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint="http://127.0.0.1:9")
