@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,12 @@ KNOWN_ISSUES: dict[str, str] = {
     for i in range(22)
 }
 
+#: Known problems of whole subtasks, surfaced in reports, the dataset card and `errata.json`.
+KNOWN_SUBTASK_ISSUES: dict[str, str] = {
+    "defect_localization": "many answers reported wrong upstream (jam-cc/MMAD issue #22); the maintainer "
+                           "fixed part of them and plans a refined version",
+}
+
 #: Paper Table 1 and the per-(source, subtask) counts recovered from the authors' result files.
 PAPER_IMAGES: dict[str, int] = {"DS-MVTec": 1691, "MVTec-LOCO": 1566, "VisA": 2141, "GoodsAD": 2968}
 PAPER_COUNTS: dict[str, dict[str, int]] = {
@@ -98,6 +105,8 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "question_type", "question", *LETTERS, "answer", "template_path", "similar_template_path",
     "mask_path", "random_templates", "similar_templates", "known_issue",
 )
+#: Text columns holding booleans; every other text column is a nullable string.
+BOOL_COLUMNS: tuple[str, ...] = ("is_normal",)
 #: Image column → the text column holding its path relative to the root.
 IMAGE_COLUMNS: dict[str, str] = {"image": "image_path", "template_image": "template_path",
                                  "similar_template_image": "similar_template_path", "mask": "mask_path"}
@@ -136,15 +145,19 @@ def config_source(config: str) -> str | None:
     return SOURCE_CONFIGS.get(config)
 
 
+_SOURCE_TO_CONFIG = {source: config for config, source in SOURCE_CONFIGS.items()}
+
+
+def row_configs(row: dict[str, Any]) -> tuple[str, str, str]:
+    """The configs a flat row belongs to: the default one, its subtask's and its source's."""
+    return DEFAULT_CONFIG, row["subtask"], _SOURCE_TO_CONFIG[row["source"]]
+
+
 def row_in_config(row: dict[str, Any], config: str) -> bool:
     """Whether a flat row belongs to a config."""
     if config not in CONFIG_NAMES:
         raise ValueError(f"unknown config {config!r}; expected one of {', '.join(CONFIG_NAMES)}")
-    if config == DEFAULT_CONFIG:
-        return True
-    if config in SOURCE_CONFIGS:
-        return row["source"] == SOURCE_CONFIGS[config]
-    return row["subtask"] == config
+    return config in row_configs(row)
 
 
 def domain_knowledge_text(domain_knowledge: dict, image_key: str) -> str:
@@ -294,23 +307,39 @@ def describe_missing(missing: list[str], shown: int = 5) -> str:
     return f"{len(missing)} referenced file(s) missing from the root, e.g. {examples}"
 
 
-def read_rows(root: str | Path, *, config: str = DEFAULT_CONFIG, lenient: bool = False) -> list[dict[str, Any]]:
-    """Validated rows of a raw root for one config.
+def read_root(root: str | Path, *, lenient: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+    """Validated rows of a raw root (every config) and the referenced files it lacks.
 
-    Missing image files are an error unless `lenient`, in which case their path columns are
-    set to None so that nothing points at a file that is not there.
+    Every malformed entry of `mmad.json` is counted in one error. Missing image files are an
+    error unless `lenient`; the rows keep their paths either way (see `image_files`).
     """
-    rows = list(iter_rows(load_mmad_json(root)))
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for key, entry in load_mmad_json(root).items():
+        try:
+            rows.extend(iter_rows({key: entry}))
+        except MMADFormatError as exc:
+            problems.append(str(exc))
+    if problems:
+        shown = "; ".join(problems[:3])
+        raise MMADFormatError(f"{find_mmad_json(root)}: {len(problems)} malformed image entr"
+                              f"{'y' if len(problems) == 1 else 'ies'}: {shown}")
     missing = missing_files(root, rows)
     if missing and not lenient:
         raise MMADFormatError(describe_missing(missing) + " (use --lenient to report instead of failing)")
-    if missing:
-        gone = set(missing)
-        for row in rows:
-            for column in IMAGE_COLUMNS.values():
-                if row[column] in gone:
-                    row[column] = None
+    return rows, missing
+
+
+def read_rows(root: str | Path, *, config: str = DEFAULT_CONFIG, lenient: bool = False) -> list[dict[str, Any]]:
+    """Validated rows of a raw root for one config (see `read_root`)."""
+    rows, _ = read_root(root, lenient=lenient)
     return [row for row in rows if row_in_config(row, config)]
+
+
+def image_files(row: dict[str, Any], missing: AbstractSet[str] = frozenset()) -> dict[str, str | None]:
+    """Image column → its file relative to the root; None where the row has none or it is missing."""
+    return {column: row[path] if row[path] and row[path] not in missing else None
+            for column, path in IMAGE_COLUMNS.items()}
 
 
 # --- the datasets builder ---------------------------------------------------------------------
@@ -319,8 +348,7 @@ def features():
     """The dataset's features, declared once for the builder and the export."""
     import datasets
 
-    text = {column: datasets.Value("string") for column in TEXT_COLUMNS}
-    text["is_normal"] = datasets.Value("bool")
+    text = {column: datasets.Value("bool" if column in BOOL_COLUMNS else "string") for column in TEXT_COLUMNS}
     images = {column: datasets.Image() for column in IMAGE_COLUMNS}
     return datasets.Features({**text, **images})
 
@@ -352,8 +380,7 @@ def _define_builder():
 
         def _generate_examples(self, root: Path):
             for row in read_rows(root, config=self.config.name):
-                images = {column: str(root / row[path]) if row[path] else None
-                          for column, path in IMAGE_COLUMNS.items()}
+                images = {column: str(root / path) if path else None for column, path in image_files(row).items()}
                 yield row["question_id"], {**row, **images}
 
     MMAD.__module__ = __name__

@@ -11,12 +11,31 @@ from mmad.synth import write_root
 
 @pytest.fixture(autouse=True)
 def isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh HF cache per test: `load_dataset` silently reuses a stale cache otherwise."""
+    """Offline, with fresh caches per test: `load_dataset` silently reuses a stale cache otherwise.
+
+    `datasets` and `huggingface_hub` read HF_HOME and HF_HUB_OFFLINE once, at import, so the
+    environment alone would leave both on the shared defaults: their constants are patched too.
+    Tests against the fake Hub (`tests/fake_hub.py`) turn offline mode back off.
+    """
+    import datasets.config
+    import huggingface_hub.constants as hub
+
     home = tmp_path_factory.mktemp("hf_home")
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(home / "datasets"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("MMAD_CACHE", str(home / "mmad_cache"))
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hub, "HF_HOME", str(home))
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        monkeypatch.setattr(hub, name, str(home / "hub"))
+    monkeypatch.setattr(hub, "HF_XET_CACHE", str(home / "xet"))
+    cache = home / "datasets"
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    monkeypatch.setattr(datasets.config, "DOWNLOADED_DATASETS_PATH", cache / "downloads")
+    monkeypatch.setattr(datasets.config, "EXTRACTED_DATASETS_PATH", cache / "downloads" / "extracted")
     return home
 
 

@@ -1,0 +1,27 @@
+"""Fixtures for the data-layer tests: one shared export, and the `mmad` CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mmad.export import ExportSummary, export_root
+
+
+@pytest.fixture(scope="session")
+def exported(small_root: Path, tmp_path_factory: pytest.TempPathFactory) -> ExportSummary:
+    """`small_root` exported once (read-only for the tests)."""
+    return export_root(small_root, tmp_path_factory.mktemp("export") / "MMAD")
+
+
+@pytest.fixture
+def run_mmad() -> Callable[..., subprocess.CompletedProcess]:
+    """Run the `mmad` command in a fresh interpreter, as a user would."""
+    def run(*args: str | Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mmad.cli", *map(str, args)],
+                              capture_output=True, text=True, timeout=300)
+    return run
