@@ -1,0 +1,142 @@
+"""`mmad predict` end to end with a tiny random LLaVA on the synthetic tree, then `mmad score`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from eval import load_key, read_predictions, score
+from mmad.cli import main
+from mmad_dataset import read_rows
+
+
+def _predict(root, model, out, *extra: str) -> int:
+    return main(["predict", "--data-dir", str(root), "--model", str(model), "--out", str(out),
+                 "--max-new-tokens", "3", "--batch-size", "4", *extra])
+
+
+def _records(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def key(small_root):
+    return load_key(small_root)
+
+
+@pytest.fixture(scope="module")
+def k_shot_root(small_root, tmp_path_factory):
+    """The synthetic tree holds only each image's first templates; k-shot needs the next ones too."""
+    root = tmp_path_factory.mktemp("k_shot") / "root"
+    shutil.copytree(small_root, root)
+    for row in read_rows(root):
+        for path in json.loads(row["random_templates"])[:3]:
+            if not (root / path).exists():
+                shutil.copyfile(root / row["template_path"], root / path)
+    return root
+
+
+def test_missing_template_files_are_named_before_any_work(small_root, tiny_vlm, tmp_path, capsys):
+    assert _predict(small_root, tiny_vlm, tmp_path / "p.jsonl", "--setting", "k-shot", "--shots", "3") == 2
+    assert "referenced file(s) missing" in capsys.readouterr().err
+    assert not (tmp_path / "p.jsonl").exists()
+
+
+@pytest.mark.parametrize("extra", [
+    ["--setting", "0-shot"], ["--setting", "1-shot"], ["--setting", "1-shot+"],
+    ["--setting", "k-shot", "--shots", "3"], ["--domain-knowledge"], ["--cumulative"],
+    ["--permute-options", "--seed", "3"], ["--loglik"],
+], ids=lambda extra: " ".join(extra))
+def test_every_setting_writes_a_scorable_file(k_shot_root, tiny_vlm, tmp_path, key, capsys, extra):
+    out = tmp_path / "preds.jsonl"
+    assert _predict(k_shot_root, tiny_vlm, out, "--limit", "10", *extra) == 0
+    printed = capsys.readouterr().out
+    assert "10 predictions (10 new, 0 resumed)" in printed and "Anomaly Discrimination" in printed
+    predictions = read_predictions(out, key)
+    assert len(predictions.records) == 10
+    assert score(predictions, key)["official"]["benchmark"] == "MMAD"
+    assert main(["score", str(out), "--key", str(k_shot_root), "--resamples", "0"]) == 0
+    sidecar = json.loads(out.with_name("preds.run.json").read_text())
+    assert sidecar["model"] == str(tiny_vlm) and sidecar["prompt_version"] and sidecar["packages"]["transformers"]
+    records = _records(out)
+    options = {r["question_id"]: [x for x in "ABCDE" if r[x]] for r in read_rows(k_shot_root)}
+    assert all(r["answer"] in options[r["question_id"]] or r["answer"] == "" for r in records)
+    if "--loglik" in extra:
+        assert sidecar["generation"]["mode"] == "loglik"
+        assert all(r["answer"] in options[r["question_id"]] and r["response"].startswith("loglik ") for r in records)
+
+
+def test_config_selects_questions(small_root, tiny_vlm, tmp_path):
+    out = tmp_path / "p.jsonl"
+    assert _predict(small_root, tiny_vlm, out, "--config", "visa", "--limit", "6", "--no-score") == 0
+    assert [r["question_id"].split("/")[0] for r in _records(out)] == ["VisA"] * 6
+
+
+@pytest.mark.parametrize("mode", [[], ["--loglik"]], ids=["generate", "loglik"])
+def test_batching_with_left_padding_does_not_change_replies(small_root, tiny_vlm, tmp_path, mode):
+    one, six = tmp_path / "one.jsonl", tmp_path / "six.jsonl"
+    common = ["--limit", "12", "--max-new-tokens", "6", "--no-score", *mode]
+    assert _predict(small_root, tiny_vlm, one, *common, "--batch-size", "1") == 0
+    assert _predict(small_root, tiny_vlm, six, *common, "--batch-size", "6") == 0
+    assert _records(six) == _records(one)
+    assert len({r["response"] for r in _records(one)}) > 6, "replies should depend on the prompt"
+
+
+def test_each_image_is_read_and_preprocessed_once(small_root, tiny_vlm):
+    from eval.predict.backends.transformers_backend import TransformersBackend
+    from eval.predict.images import ImageStore
+    from eval.predict.prompts import PromptSettings
+    from eval.predict.runner import select_prompts
+
+    prompts = select_prompts(small_root, PromptSettings(), "all", 30)
+    images = ImageStore(small_root)
+    backend = TransformersBackend.load(str(tiny_vlm), images=images, batch_size=4, max_new_tokens=2)
+    assert sum(len(batch) for batch in backend.predict(prompts)) == 30
+    distinct = {part["path"] for p in prompts for part in p.parts if part["type"] == "image"}
+    shown = sum(part["type"] == "image" for p in prompts for part in p.parts)
+    assert shown > len(distinct)
+    assert images.reads == len(distinct)
+    assert backend.processor.image_processor.calls == len(distinct)
+
+
+def test_rerun_resumes_and_a_torn_line_is_redone(small_root, tiny_vlm, tmp_path, capsys, key):
+    out = tmp_path / "p.jsonl"
+    assert _predict(small_root, tiny_vlm, out, "--limit", "8", "--no-score") == 0
+    first = out.read_text()
+    out.write_text(first + '{"question_id": "torn')
+    capsys.readouterr()
+    assert _predict(small_root, tiny_vlm, out, "--limit", "14", "--no-score") == 0
+    assert "14 predictions (6 new, 8 resumed)" in capsys.readouterr().out
+    assert out.read_text().startswith(first)
+    ids = [r["question_id"] for r in _records(out)]
+    assert len(ids) == len(set(ids)) == 14
+    assert len(read_predictions(out, key).records) == 14
+
+
+def test_resuming_with_another_setting_is_refused(small_root, tiny_vlm, tmp_path, capsys):
+    out = tmp_path / "p.jsonl"
+    assert _predict(small_root, tiny_vlm, out, "--limit", "4", "--no-score") == 0
+    assert _predict(small_root, tiny_vlm, out, "--limit", "4", "--setting", "0-shot") == 2
+    assert "other settings" in capsys.readouterr().err
+    assert _predict(small_root, tiny_vlm, out, "--limit", "4", "--setting", "0-shot", "--overwrite",
+                    "--no-score") == 0
+
+
+def test_features_padded_per_batch_are_preprocessed_together():
+    import torch
+
+    from eval.predict.backends.transformers_backend import OncePerImage
+
+    class Padding:
+        """Like LLaVA-NeXT: a picture's patch count varies, so features pad to the batch's widest."""
+
+        def __call__(self, images, **kwargs):
+            width = max(len(image) for image in images)
+            return {"pixel_values": torch.stack([torch.tensor(image + [0] * (width - len(image))) for image in images])}
+
+    wrapped = OncePerImage(Padding())
+    short, long = [1], [2, 3]
+    assert wrapped([short, long, short])["pixel_values"].tolist() == [[1, 0], [2, 3], [1, 0]]
+    assert wrapped([short, short])["pixel_values"].tolist() == [[1], [1]]
