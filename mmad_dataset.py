@@ -70,6 +70,17 @@ SOURCE_CONFIGS: dict[str, str] = {"ds_mvtec": "DS-MVTec", "mvtec_loco": "MVTec-L
 DEFAULT_CONFIG = "all"
 CONFIG_NAMES: tuple[str, ...] = (DEFAULT_CONFIG, *SUBTASKS, *SOURCE_CONFIGS)
 
+#: How to cite MMAD (the dataset card, the Space and the README show this).
+CITATION = """@inproceedings{jiang2025mmad,
+  title     = {{MMAD}: A Comprehensive Benchmark for Multimodal Large Language Models in Industrial Anomaly Detection},
+  author    = {Jiang, Xi and Li, Jian and Deng, Hanqiu and Liu, Yong and Gao, Bin-Bin and Zhou, Yifeng and
+               Li, Jialin and Wang, Chengjie and Zheng, Feng},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year      = {2025},
+  eprint    = {2410.09453},
+  archivePrefix = {arXiv}
+}"""
+
 #: Known wrong items, flagged in the `known_issue` column (upstream issues #15, #19, #21).
 KNOWN_ISSUES: dict[str, str] = {
     f"DS-MVTec/pill/image/good/{i:03d}.png":

@@ -37,17 +37,6 @@ COLUMN_DOCS: dict[str, str] = {
     "mask": "image at `mask_path`; null for normal images",
 }
 
-_CITATION = """@inproceedings{jiang2025mmad,
-  title     = {{MMAD}: A Comprehensive Benchmark for Multimodal Large Language Models in Industrial Anomaly Detection},
-  author    = {Jiang, Xi and Li, Jian and Deng, Hanqiu and Liu, Yong and Gao, Bin-Bin and Zhou, Yifeng and
-               Li, Jialin and Wang, Chengjie and Zheng, Feng},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  year      = {2025},
-  eprint    = {2410.09453},
-  archivePrefix = {arXiv}
-}"""
-
-
 def _size_category(rows: int) -> str:
     bounds = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"))
     return next((name for bound, name in bounds if rows < bound), "100K<n<1M")
@@ -165,7 +154,7 @@ GoodsAD under their own non-commercial licenses.
 ## Citation
 
 ```bibtex
-{_CITATION}
+{mm.CITATION}
 ```
 """
 

@@ -15,11 +15,11 @@ from mmad_dataset import MMADError
 #: name → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("mmad.synth_cli", "write a synthetic raw MMAD root in the upstream layout"),
-    "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),
-    "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
-    "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
     "validate": ("mmad.validate_cli", "check a raw MMAD root and compare its counts with the paper"),
     "export": ("mmad.export_cli", "write a Hub-ready dataset folder (every config, images stored once)"),
+    "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
+    "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
+    "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),
 }
 
 

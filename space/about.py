@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmad_dataset as mm
+
 TITLE = "MMAD leaderboard — multimodal LLMs as industrial anomaly inspectors"
 
 INTRODUCTION = """
@@ -79,11 +81,4 @@ DEMO_NOTE = """
 here mean nothing. Download the sample prediction file below and submit it to see the flow.
 """
 
-CITATION = r"""@inproceedings{jiang2025mmad,
-  title     = {{MMAD}: A Comprehensive Benchmark for Multimodal Large Language Models in Industrial Anomaly Detection},
-  author    = {Jiang, Xi and Li, Jian and Deng, Hanqiu and Liu, Yong and Gao, Bin-Bin and Zhou, Yifeng and
-               Li, Jialin and Wang, Chengjie and Zheng, Feng},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  year      = {2025},
-  url       = {https://arxiv.org/abs/2410.09453}
-}"""
+CITATION = mm.CITATION
