@@ -93,6 +93,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     store = store if store is not None else make_store(settings)
     key_info: KeyInfo | None = resolve_key(settings) if key is _FROM_SETTINGS else key
     enable_login = settings.login_required if enable_login is None else enable_login
+    startup_note = ""
+    if key_info is not None and settings.rescore_on_start:
+        from space.rescore import rescore_all
+
+        report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes, stale_only=True)
+        if report.rescored or report.failed:
+            startup_note = f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
     board = Board(store)
     submitter = Submitter(store, key_info, max_per_day=settings.max_per_day, max_bytes=settings.max_upload_bytes)
     export_dir = Path(tempfile.mkdtemp(prefix="mmad-board-export-"))
@@ -149,7 +156,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     def meta_line() -> str:
         key_text = key_info.description if key_info else "none configured"
         return (f"Last updated: **{populate.last_updated(board.rows)}** · {len(board.verified)} verified, "
-                f"{len(board.reported)} reported entries · store: {store.describe()} · answer key: {key_text}")
+                f"{len(board.reported)} reported entries · store: {store.describe()} · answer key: {key_text}"
+                f"{startup_note}")
 
     def submit(predictions: str | None, model_name: str, link: str = "", license: str = "", size: str = "",
                model_type: str = "open", setting: str = "1-shot", training_exposure: str = "unknown",

@@ -40,6 +40,7 @@ class Settings:
     max_per_day: int
     max_upload_mb: float
     demo: bool
+    rescore_on_start: bool
 
     @property
     def login_required(self) -> bool:
@@ -70,4 +71,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_per_day=int(env.get("MMAD_MAX_PER_DAY") or 5),
         max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or 50),
         demo=_flag(env.get("MMAD_DEMO")),
+        rescore_on_start=_flag(env.get("MMAD_RESCORE_ON_START", "1")),
     )

@@ -1,6 +1,8 @@
 """Re-score every stored prediction file with the current scorer and answer key.
 
-The key is parsed once for the whole run; each file is read, scored and its new result written
+A result is stale when it was computed by another scorer version or against another answer key;
+the Space re-scores stale results when it starts, so a corrected scorer or key reaches the board
+with the next restart. The key is parsed once for the whole run; each file is read, scored and its new result written
 with the previous one moved into the submission's history. On the Hub all new results go in one
 commit. A file that no longer validates keeps its previous result and is reported.
 """
@@ -11,6 +13,8 @@ import argparse
 from dataclasses import dataclass, field
 
 from mmad_dataset import MMADError
+
+from eval import SCORER_VERSION
 
 from .scoring import KeyInfo, score_bytes
 from .storage import Store, rescored_files
@@ -27,11 +31,19 @@ class RescoreReport:
         return "\n".join(lines)
 
 
-def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int) -> RescoreReport:
-    """Score every stored submission again and replace its result, keeping the old one as history."""
+def is_stale(result: dict, key: KeyInfo) -> bool:
+    """Whether a stored result predates the current scorer or answer key."""
+    return result.get("scorer_version") != SCORER_VERSION or result.get("answer_key_sha256") != key.key.sha256
+
+
+def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int, stale_only: bool = False) -> RescoreReport:
+    """Score stored submissions again (all, or the stale ones) and replace their results,
+    keeping the old ones as history."""
     report = RescoreReport()
     updates: dict[str, bytes] = {}
     for stored in store.list():
+        if stale_only and not is_stale(stored.result, key):
+            continue
         try:
             result = score_bytes(store.predictions(stored), key, max_bytes=max_bytes)
         except MMADError as exc:
@@ -49,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", help="answer key: raw root, mmad.json, exported folder or answer_key.jsonl "
                                       "(default: MMAD_DATA_DIR / MMAD_DATA_REPO)")
     parser.add_argument("--data-revision", help="revision recorded with each result (default: MMAD_DATA_REVISION)")
+    parser.add_argument("--stale-only", action="store_true",
+                        help="only results made by another scorer version or against another answer key")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
                          endpoint=settings.hub_endpoint, create=False)
     else:
         store = LocalStore(args.store or settings.store_dir)
-    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes)
+    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes, stale_only=args.stale_only)
     print(f"{store.describe()}: {report.summary()}")
     return 1 if report.failed else 0

@@ -70,3 +70,33 @@ def test_rescore_on_the_hub_is_one_commit(fake_hub, tmp_path, key_info, make_pre
     assert sum(path.endswith("/history/0000.json") for path in files) == 3
     assert all(json.loads(files[p])["data_revision"] == f"local:{small_root.name}"
                for p in files if p.endswith("result.json"))
+
+
+def _age(store: LocalStore, submission_id: str) -> None:
+    """Make a stored result look as if an older scorer had computed it."""
+    path = store.root / "verified" / submission_id / "result.json"
+    result = json.loads(path.read_text())
+    result["scorer_version"] = "0.0.1"
+    path.write_text(json.dumps(result))
+
+
+def test_stale_only_rescores_results_of_another_scorer_version(filled_store, small_root, capsys):
+    old = filled_store.list()[1]
+    _age(filled_store, old.id)
+    assert main(["rescore", "--store", str(filled_store.root), "--key", str(small_root), "--stale-only"]) == 0
+    assert "Re-scored 1 submission(s)" in capsys.readouterr().out
+    after = {s.id: s for s in filled_store.list()}
+    assert after[old.id].history[0]["scorer_version"] == "0.0.1"
+    assert after[old.id].result["scorer_version"] == space.scoring.SCORER_VERSION
+    assert all(s.history == () for sid, s in after.items() if sid != old.id)
+
+
+def test_the_app_rescores_stale_results_when_it_starts(filled_store, key_info, settings):
+    from space.app import build_demo
+
+    old = filled_store.list()[0]
+    _age(filled_store, old.id)
+    build_demo(settings, store=filled_store, key=key_info, enable_login=False)
+    refreshed = {s.id: s for s in filled_store.list()}[old.id]
+    assert refreshed.result["scorer_version"] == space.scoring.SCORER_VERSION
+    assert refreshed.history[0]["scorer_version"] == "0.0.1"
