@@ -25,10 +25,16 @@ def image_vectors(outcomes: Iterable[Outcome], columns: Sequence[str]) -> dict[s
     position = {column: 2 * i for i, column in enumerate(columns)}
     detection = 2 * len(columns)
     vectors: dict[str, dict[str, list[int]]] = {}
+    source = image = vector = None
     for q, _, _, correct in outcomes:
-        vector = vectors.setdefault(q.source, {}).get(q.image)
-        if vector is None:
-            vector = vectors[q.source][q.image] = [0] * (detection + 4)
+        if q.image != image or q.source != source:  # an image's questions usually come together
+            source, image = q.source, q.image
+            images = vectors.get(source)
+            if images is None:  # (not setdefault: that would build a dict per question)
+                images = vectors[source] = {}
+            vector = images.get(image)
+            if vector is None:
+                vector = images[image] = [0] * (detection + 4)
         at = position[q.subtask]
         vector[at] += correct
         vector[at + 1] += 1

@@ -9,6 +9,7 @@ a fraction of the work.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -36,11 +37,22 @@ def interval(vectors: dict[str, dict[str, list[int]]], sources: Sequence[str], c
         patterns = Counter(map(tuple, images.values()))
         n = len(images)
         weights = rng.multinomial(n, np.fromiter(patterns.values(), float) / n, size=resamples)
-        sums = weights.astype(float) @ np.array(list(patterns), dtype=float)
+        # Integer arithmetic: exact, and it keeps BLAS (and its busy worker threads) out of the run.
+        sums = weights @ np.array(list(patterns), dtype=weights.dtype)
         averages.append(mean(list(subtask_scores(sums.T, columns).values())))
-    overall = mean(averages)
+    overall = sorted(mean(averages).tolist())
     tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(overall, [tail, 100 - tail])
-    return {"low": float(low), "high": float(high), "level": LEVEL, "resamples": resamples, "seed": seed,
-            "unit": "image, resampled within each source"}
+    return {"low": _percentile(overall, tail), "high": _percentile(overall, 100 - tail), "level": LEVEL,
+            "resamples": resamples, "seed": seed, "unit": "image, resampled within each source"}
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """`np.percentile(values, q)` of sorted values, numpy's default (linear) method step for step,
+    so the bits agree; np.percentile itself would import numpy.ma, a tenth of the bootstrap's time."""
+    index = (len(ordered) - 1) * (q / 100)
+    below = math.floor(index)
+    gamma = index - below
+    low, high = ordered[below], ordered[min(below + 1, len(ordered) - 1)]
+    step = high - low
+    return high - step * (1 - gamma) if gamma >= 0.5 else low + step * gamma
 

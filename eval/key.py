@@ -6,12 +6,14 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 from mmad_dataset import LETTERS, SUBTASKS, TYPE_TO_SUBTASK, MMADError, load_rows
 
 from .errors import ScoringError
+from .gc_pause import gc_paused
 
 
 class Question(NamedTuple):
@@ -65,9 +67,13 @@ class AnswerKey:
         """Index questions; `from_rows` validates them, the cache stores them validated."""
         by_image: dict[str, list[Question]] = {}
         for question in questions:
-            by_image.setdefault(question.image, []).append(question)
+            listed = by_image.get(question.image)
+            if listed is None:  # (not setdefault: that would build a list per question)
+                by_image[question.image] = [question]
+            else:
+                listed.append(question)
         for listed in by_image.values():
-            listed.sort(key=lambda q: q.index)
+            listed.sort(key=attrgetter("index"))
         return cls(questions, sha256, {q.qid: q for q in questions}, by_image)
 
 
@@ -91,6 +97,7 @@ def _canonical_sha256(questions: tuple[Question, ...]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+@gc_paused
 def load_key(path: str | Path, *, cache: bool = True) -> AnswerKey:
     """Answer key from a raw root, `mmad.json`, an exported folder or `answer_key.jsonl`.
 

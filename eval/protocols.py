@@ -36,27 +36,32 @@ def official(predictions: Predictions, key: AnswerKey) -> Counted:
     """
     outcomes: list[Outcome] = []
     invalid = skipped = 0
-    records = iter(predictions.records)
-    for record in records:
-        question = key.by_id[record.qid]
-        if record.correct not in LETTERS or record.given not in LETTERS:
+    questions = [key.by_id[record.qid] for record in predictions.records]
+    records = iter(zip(questions, predictions.records))
+    for question, record in records:
+        correct, given = record.correct, record.given
+        if correct not in LETTERS or given not in LETTERS:
             invalid += 1
             skipped += next(records, None) is not None
             continue
-        outcomes.append((question, record.given, record.correct, record.given == record.correct))
-    layout = [key.by_id[record.qid] for record in predictions.records]
-    return Counted(outcomes, _ordered({q.source for q in layout}, SOURCES),
-                   _ordered({q.subtask for q in layout}, SUBTASKS), invalid, skipped, len(layout))
+        outcomes.append((question, given, correct, given == correct))
+    return Counted(outcomes, _ordered({q.source for q in questions}, SOURCES),
+                   _ordered({q.subtask for q in questions}, SUBTASKS), invalid, skipped, len(questions))
 
 
 def strict(predictions: Predictions, key: AnswerKey) -> Counted:
     """Every question of the key once; missing, unparseable or out-of-options answers are wrong."""
     outcomes: list[Outcome] = []
     invalid = 0
+    given = predictions.strict
     for question in key.questions:
-        letter, gold = predictions.strict.get(question.qid, (None, question.answer))
+        found = given.get(question.qid)
+        if found is None:  # not predicted: wrong, but not invalid
+            outcomes.append((question, None, question.answer, False))
+            continue
+        letter, gold = found
         if letter not in question.options:
-            invalid += question.qid in predictions.strict
+            invalid += 1
             letter = None
         outcomes.append((question, letter, gold, letter == gold))
     return Counted(outcomes, _ordered({q.source for q in key.questions}, SOURCES),

@@ -9,6 +9,7 @@ from typing import Any
 from . import bootstrap, breakdowns, protocols
 from .aggregate import add, image_vectors, macro_table
 from .errors import ScoringError
+from .gc_pause import gc_paused
 from .key import AnswerKey, load_key
 from .predictions import Predictions, read_predictions
 
@@ -17,6 +18,7 @@ PROTOCOLS: tuple[str, ...] = tuple(protocols.PROTOCOLS)
 BOTH = "both"
 
 
+@gc_paused
 def score(predictions: Predictions | str | Path | bytes, key: AnswerKey | str | Path, protocol: str = BOTH, *,
           resamples: int = bootstrap.DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """One protocol's result, or {"official": ..., "strict": ...} for protocol="both".
@@ -44,6 +46,7 @@ def _score(protocol: str, predictions: Predictions, key: AnswerKey, resamples: i
     width = 2 * len(columns) + 4
     totals = {source: add(vectors.get(source, {}).values(), width) for source in counted.sources}
     questions = len(key)
+    categories, defects = breakdowns.by_category_and_defect(vectors, key, columns)
     return {
         "benchmark": "MMAD", "protocol": protocol, "scorer_version": SCORER_VERSION,
         "answer_key_sha256": key.sha256, "predictions_sha256": predictions.sha256,
@@ -54,8 +57,7 @@ def _score(protocol: str, predictions: Predictions, key: AnswerKey, resamples: i
         "coverage": counted.predicted / questions * 100,
         "invalid_rate": counted.invalid / counted.predicted * 100 if counted.predicted else 0.0,
         "bootstrap": bootstrap.interval(vectors, counted.sources, columns, resamples=resamples, seed=seed),
-        "categories": breakdowns.by_category(vectors, key, columns),
-        "defects": breakdowns.by_defect(vectors, key, columns),
+        "categories": categories, "defects": defects,
         "position_bias": breakdowns.position_bias(counted.outcomes),
         "notes": list(predictions.notes),
     }
