@@ -70,7 +70,7 @@ def _backend(args: argparse.Namespace, images):
 def run(args: argparse.Namespace) -> int:
     from .images import ImageStore
     from .prompts import PromptSettings
-    from .runner import ensure_output, print_score, run_predictions, select_prompts
+    from .runner import ensure_output, run_predictions, score_table, select_prompts
 
     for name in ("limit", "batch_size", "concurrency"):
         value = getattr(args, name)
@@ -86,5 +86,5 @@ def run(args: argparse.Namespace) -> int:
     fresh = run_predictions(prompts, backend, args.out, run_info)
     print(f"{args.out}: {len(prompts)} predictions ({fresh} new, {len(prompts) - fresh} resumed)")
     if not args.no_score:
-        print_score(args.out, args.data_dir)
+        print(score_table(args.out, args.data_dir))
     return 0

@@ -71,14 +71,14 @@ def run_predictions(prompts: list[Prompt], backend: Any, out: Path, run_info: di
     return len(pending)
 
 
-def print_score(out: Path, key_path: Path) -> None:
+def score_table(out: Path, key_path: Path) -> str:
     """The `mmad score` table for the file, or why it could not be scored."""
     from eval import ScoringError, format_table, load_key, score
 
     try:
-        print(format_table(score(out, load_key(key_path), protocol="both")))
+        return format_table(score(out, load_key(key_path), protocol="both"))
     except ScoringError as exc:
-        print(f"not scored: {exc}")
+        return f"not scored: {exc}"
 
 
 def ensure_output(out: Path, overwrite: bool) -> None:
