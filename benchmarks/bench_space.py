@@ -13,7 +13,6 @@ Measures, as the median of `--runs` runs:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -28,21 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmad.synth import write_root  # noqa: E402
+from mmad.synth import sample_predictions, write_root  # noqa: E402
 from mmad_dataset import load_rows  # noqa: E402
 from space.scoring import RESAMPLES, KeyInfo, score_bytes  # noqa: E402
 from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
 
 
 def predictions(rows: list[dict], seed: int) -> bytes:
-    chooser = random.Random(seed)
-    accuracy = chooser.uniform(0.3, 0.9)
-    lines = []
-    for row in rows:
-        letters = [letter for letter in "ABCDE" if row.get(letter) is not None]
-        answer = row["answer"] if chooser.random() < accuracy else chooser.choice(letters)
-        lines.append(json.dumps({"question_id": row["question_id"], "answer": answer}))
-    return ("\n".join(lines) + "\n").encode()
+    """A submission of random quality, so that the board has distinct rows."""
+    return sample_predictions(rows, accuracy=random.Random(seed).uniform(0.3, 0.9), seed=seed).encode()
 
 
 def fill_store(store: LocalStore, root: Path, count: int) -> None:
@@ -67,7 +60,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_to_ready(store: Path, root: Path, calls: int) -> tuple[float, list[float]]:
+def start_to_ready(store: Path, root: Path, calls: int, stored: int) -> tuple[float, list[float]]:
     """Seconds from spawn until /leaderboard answers, and the latencies of `calls` more calls."""
     from gradio_client import Client
 
@@ -93,7 +86,7 @@ def start_to_ready(store: Path, root: Path, calls: int) -> tuple[float, list[flo
             begin = time.perf_counter()
             table = client.predict(api_name="/leaderboard")
             latencies.append(time.perf_counter() - begin)
-        assert len(table["data"]) > 1000, "the board should list every stored submission"
+        assert len(table["data"]) >= stored, "the board should list every stored submission"
         return ready, latencies
     finally:
         process.terminate()
@@ -124,7 +117,7 @@ def main() -> None:
 
         readies, latencies, rescores = [], [], []
         for run in range(args.runs):
-            ready, calls = start_to_ready(store, root, 20)
+            ready, calls = start_to_ready(store, root, 20, args.submissions)
             readies.append(ready)
             latencies.append(statistics.median(calls))
             copy = work / f"rescore-{run}"

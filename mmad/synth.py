@@ -189,6 +189,17 @@ def build_mmad_json(scale: float = 1.0, seed: int = 0) -> dict:
     return mmad
 
 
+def sample_predictions(rows: list[dict], *, accuracy: float = 0.7, seed: int = 0) -> str:
+    """JSONL predictions answering about `accuracy` of the questions right (demos, tests, benchmarks)."""
+    chooser = random.Random(seed)
+    lines = []
+    for row in rows:
+        letters = [letter for letter in mm.LETTERS if row.get(letter) is not None]
+        answer = row["answer"] if chooser.random() < accuracy else chooser.choice(letters)
+        lines.append(json.dumps({"question_id": row["question_id"], "answer": answer}))
+    return "\n".join(lines) + "\n"
+
+
 class _Painter:
     """Small valid images, distinct per path, encoded in the format the extension asks for."""
 

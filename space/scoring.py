@@ -6,8 +6,6 @@ them. Every result records what it was computed with: scorer version, key sha256
 
 from __future__ import annotations
 
-import json
-import random
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,13 +44,9 @@ def score_bytes(predictions: bytes, info: KeyInfo, *, max_bytes: int) -> dict:
 
 def sample_predictions(root: str | Path, out: Path, accuracy: float = 0.7, seed: int = 0) -> Path:
     """A JSONL a newcomer can submit: right answers for about `accuracy` of the questions."""
-    chooser = random.Random(seed)
-    lines = []
-    for row in load_rows(root):
-        letters = [letter for letter in "ABCDE" if row.get(letter) is not None]
-        answer = row["answer"] if chooser.random() < accuracy else chooser.choice(letters)
-        lines.append(json.dumps({"question_id": row["question_id"], "answer": answer}))
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from mmad.synth import sample_predictions as synthetic
+
+    out.write_text(synthetic(load_rows(root), accuracy=accuracy, seed=seed), encoding="utf-8")
     return out
 
 
