@@ -93,14 +93,16 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     store = store if store is not None else make_store(settings)
     key_info: KeyInfo | None = resolve_key(settings) if key is _FROM_SETTINGS else key
     enable_login = settings.login_required if enable_login is None else enable_login
+    board = Board(store)
     startup_note = ""
     if key_info is not None and settings.rescore_on_start:
-        from space.rescore import rescore_all
+        from space.rescore import rescore_all, stale
 
-        report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes, stale_only=True)
-        if report.rescored or report.failed:
+        outdated = stale(board.stored, key_info)
+        if outdated:
+            report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes, submissions=outdated)
+            board.reload()
             startup_note = f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
-    board = Board(store)
     submitter = Submitter(store, key_info, max_per_day=settings.max_per_day, max_bytes=settings.max_upload_bytes)
     export_dir = Path(tempfile.mkdtemp(prefix="mmad-board-export-"))
 

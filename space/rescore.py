@@ -17,7 +17,7 @@ from mmad_dataset import MMADError
 from eval import SCORER_VERSION
 
 from .scoring import KeyInfo, score_bytes
-from .storage import Store, rescored_files
+from .storage import Store, Stored, rescored_files
 
 
 @dataclass
@@ -36,14 +36,17 @@ def is_stale(result: dict, key: KeyInfo) -> bool:
     return result.get("scorer_version") != SCORER_VERSION or result.get("answer_key_sha256") != key.key.sha256
 
 
-def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int, stale_only: bool = False) -> RescoreReport:
-    """Score stored submissions again (all, or the stale ones) and replace their results,
-    keeping the old ones as history."""
+def stale(submissions: list[Stored], key: KeyInfo) -> list[Stored]:
+    return [stored for stored in submissions if is_stale(stored.result, key)]
+
+
+def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int,
+                submissions: list[Stored] | None = None) -> RescoreReport:
+    """Score stored submissions again (default: every one) and replace their results, keeping the
+    old ones as history."""
     report = RescoreReport()
     updates: dict[str, bytes] = {}
-    for stored in store.list():
-        if stale_only and not is_stale(stored.result, key):
-            continue
+    for stored in store.list() if submissions is None else submissions:
         try:
             result = score_bytes(store.predictions(stored), key, max_bytes=max_bytes)
         except MMADError as exc:
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                          endpoint=settings.hub_endpoint, create=False)
     else:
         store = LocalStore(args.store or settings.store_dir)
-    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes, stale_only=args.stale_only)
+    chosen = stale(store.list(), key) if args.stale_only else None
+    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes, submissions=chosen)
     print(f"{store.describe()}: {report.summary()}")
     return 1 if report.failed else 0
