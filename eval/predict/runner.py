@@ -18,8 +18,8 @@ from .prompts import PROMPT_VERSION, Prompt, PromptSettings, build_prompt
 
 def select_prompts(root: Path, settings: PromptSettings, config: str, limit: int | None) -> list[Prompt]:
     """Prompts for the config's first `limit` questions, in `mmad.json` order (so a rerun with the
-    same limit selects the same questions)."""
-    rows = read_rows(root)
+    same limit selects the same questions). Only the files these prompts show must exist (checked below)."""
+    rows = read_rows(root, lenient=True)
     conversations: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         conversations.setdefault(row["image_path"], []).append(row)

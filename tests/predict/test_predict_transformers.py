@@ -44,6 +44,20 @@ def test_missing_template_files_are_named_before_any_work(small_root, tiny_vlm, 
     assert not (tmp_path / "p.jsonl").exists()
 
 
+def test_files_the_prompts_do_not_show_may_be_missing(small_root, tiny_vlm, tmp_path):
+    """Partial downloads are common (upstream issue #6): a 0-shot run needs no template and no mask."""
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    rows = read_rows(root)
+    for row in rows:
+        for column in ("template_path", "similar_template_path", "mask_path"):
+            if row[column]:
+                (root / row[column]).unlink(missing_ok=True)
+    out = tmp_path / "p.jsonl"
+    assert _predict(root, tiny_vlm, out, "--setting", "0-shot", "--limit", "4", "--no-score") == 0
+    assert [r["question_id"] for r in _records(out)] == [row["question_id"] for row in rows[:4]]
+
+
 @pytest.mark.parametrize("extra", [
     ["--setting", "0-shot"], ["--setting", "1-shot"], ["--setting", "1-shot+"],
     ["--setting", "k-shot", "--shots", "3"], ["--domain-knowledge"], ["--cumulative"],
