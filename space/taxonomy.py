@@ -1,0 +1,92 @@
+"""The board's taxonomy: what makes two MMAD results comparable. The one source of truth.
+
+Every board entry (a curated result in `submissions/reported/` or a verified submission) carries
+the five fields below. The default ranking shows only `comparable()` entries; everything else is
+one click away and visibly marked. Reported JSON files, the Space, its filters, the About tab and
+the tests all import these names instead of spelling them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: The paper's settings (§4.1, Table 2 and Table 4/5), plus inputs the paper does not use.
+SETTINGS: tuple[str, ...] = (
+    "0-shot",              # query image only
+    "1-shot",              # the paper's default: one random normal template of the same category
+    "1-shot+",             # one *retrieved* (most similar) normal template
+    "k-shot",              # k > 1 templates (the paper's Fig. 5 study)
+    "+ domain knowledge",  # the paper's RAG / domain-knowledge rows
+    "+ other inputs",      # heat maps, expert models, agents, soft prompts: not in the paper's protocol
+)
+#: Settings ranked together by default: the paper's Table 2 mixes 0-shot (single-image models) and 1-shot rows.
+STANDARD_SETTINGS: frozenset[str] = frozenset({"0-shot", "1-shot"})
+
+#: How the numbers were computed.
+OFFICIAL_PROTOCOL = "official"  # per-source macro average, balanced anomaly discrimination (the authors' scorer)
+OTHER_PROTOCOL = "other"        # anything else; the entry names it in `protocol_detail`
+PROTOCOLS: tuple[str, ...] = (OFFICIAL_PROTOCOL, OTHER_PROTOCOL)
+
+#: How much of the benchmark was answered.
+FULL_COVERAGE = "full"
+SUBSET_COVERAGE = "subset"      # the entry says which subset in `coverage_detail`
+COVERAGES: tuple[str, ...] = (FULL_COVERAGE, SUBSET_COVERAGE)
+#: A verified submission counts as full coverage when it answers at least this share of the questions.
+FULL_COVERAGE_MIN_SHARE = 0.99
+
+#: What the model saw in training that MMAD tests.
+NO_EXPOSURE = "none declared"
+TRAINING_EXPOSURES: tuple[str, ...] = (
+    NO_EXPOSURE,
+    "MMAD questions",           # trained (or RL-tuned) on MMAD's own questions, e.g. a train/test split of MMAD
+    "MMAD source images",       # trained on MVTec AD / LOCO / VisA / GoodsAD images
+    "other industrial data",    # trained on other industrial anomaly data (MPDD, Real-IAD, private sets, …)
+    "unknown",                  # not stated by whoever reported it
+)
+
+#: Who ran the model and computed the numbers.
+MEASURED_BY: tuple[str, ...] = (
+    "benchmark authors",  # the MMAD paper or its released per-model CSVs
+    "model authors",      # the paper or card introducing the model
+    "third party",        # someone else's paper or harness
+    "scored here",        # a verified submission: predictions uploaded, scored by this board's scorer
+)
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "setting": SETTINGS,
+    "protocol": PROTOCOLS,
+    "coverage": COVERAGES,
+    "training_exposure": TRAINING_EXPOSURES,
+    "measured_by": MEASURED_BY,
+}
+
+
+def comparable(entry: Mapping[str, Any]) -> bool:
+    """Whether an entry belongs in the default ranking: official protocol, full benchmark,
+    a standard setting, and no declared training on MMAD, its images or other industrial data.
+
+    `unknown` training exposure is not comparable either: a result has to say what it saw.
+    """
+    return (entry.get("protocol") == OFFICIAL_PROTOCOL and entry.get("coverage") == FULL_COVERAGE
+            and entry.get("setting") in STANDARD_SETTINGS and entry.get("training_exposure") == NO_EXPOSURE)
+
+
+def why_not_comparable(entry: Mapping[str, Any]) -> list[str]:
+    """Short reasons, shown next to a row outside the default ranking (empty when comparable)."""
+    reasons = []
+    if entry.get("protocol") != OFFICIAL_PROTOCOL:
+        reasons.append(f"other metric: {entry.get('protocol_detail') or 'not the official protocol'}")
+    if entry.get("coverage") != FULL_COVERAGE:
+        reasons.append(f"subset: {entry.get('coverage_detail') or 'part of the benchmark'}")
+    if entry.get("setting") not in STANDARD_SETTINGS:
+        reasons.append(f"setting {entry.get('setting')}")
+    if entry.get("training_exposure") != NO_EXPOSURE:
+        reasons.append(f"training exposure: {entry.get('training_exposure')}")
+    return reasons
+
+
+def invalid_fields(entry: Mapping[str, Any]) -> list[str]:
+    """Fields whose value is not one of the taxonomy's values (empty when the entry is well-formed)."""
+    return [f"{name}={entry.get(name)!r} (expected one of {', '.join(values)})"
+            for name, values in FIELDS.items() if entry.get(name) not in values]
