@@ -1,0 +1,233 @@
+"""The curated results in `submissions/reported/`: one entry per run, on the board's taxonomy, every number
+traceable to a source that carries it (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from mmad_dataset import SOURCES, SUBTASKS
+from space import taxonomy
+from space.envs import REPORTED_DIR
+
+PATHS = sorted(Path(REPORTED_DIR).glob("*.json"))
+ENTRIES = [json.loads(path.read_text(encoding="utf-8")) for path in PATHS]
+BY_ID = {entry.get("id"): entry for entry in ENTRIES}
+
+REQUIRED = ("id", "model", "model_version", "size", "type", "link", "status", "setting", "setting_detail",
+            "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure", "training_detail",
+            "measured_by", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
+MODEL_TYPES = ("open", "API", "industrial-specialised")
+SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper")
+CONFIDENCES = ("high", "medium", "low")
+#: Flag marking an entry whose printed average is not the mean of its printed cells (the entry says which).
+UNCONFIRMED_AVERAGE = "unconfirmed: average"
+
+
+def _ids(entries) -> list[str]:
+    return [entry.get("id", "?") for entry in entries]
+
+
+def _normalised(name: str) -> str:
+    """A model name with case, spaces, dots and dashes removed: 'MiniCPM-V2.6' and 'MiniCPM-V-2.6' collide."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _measured_sources(entry):
+    return [s for s in entry["sources"] if s.get("average") is not None]
+
+
+def test_there_are_entries_and_file_names_are_ids():
+    assert len(ENTRIES) > 30
+    assert [path.stem for path in PATHS] == [entry.get("id") for entry in ENTRIES]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_entry_has_every_schema_field_and_taxonomy_values(entry):
+    assert [key for key in REQUIRED if key not in entry] == []
+    assert taxonomy.invalid_fields(entry) == []
+    assert entry["status"] in ("reported", "reference")
+    assert entry["type"] in (MODEL_TYPES if entry["status"] == "reported" else ("reference",))
+    assert entry["rescorable"] is False and entry["rescorable_reason"]
+    assert isinstance(entry["flags"], list) and all(isinstance(flag, str) and flag for flag in entry["flags"])
+    assert entry["size"] is None or re.fullmatch(r"\d+(\.\d+)?B", entry["size"])
+    # every departure from the default is explained in its detail field
+    if entry["protocol"] != taxonomy.OFFICIAL_PROTOCOL:
+        assert entry["protocol_detail"]
+    if entry["coverage"] != taxonomy.FULL_COVERAGE:
+        assert entry["coverage_detail"]
+    if entry["training_exposure"] != taxonomy.NO_EXPOSURE:
+        assert entry["training_detail"]
+    if entry["setting"] not in taxonomy.STANDARD_SETTINGS:
+        assert entry["setting_detail"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_every_source_names_its_kind_locator_and_confidence(entry):
+    assert entry["sources"]
+    for source in entry["sources"]:
+        assert source["title"] and source["locator"] and source["link"].startswith("https://")
+        assert source["kind"] in SOURCE_KINDS
+        assert isinstance(source["measured"], bool)
+        assert source["confidence"] in CONFIDENCES
+        assert isinstance(source["precision"], int) and 0 <= source["precision"] <= 4
+        assert source["average"] is None or isinstance(source["average"], (int, float))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_average_is_the_mean_of_the_seven_subtasks(entry):
+    result = entry["result"]
+    subtasks = result["subtasks"]
+    assert set(subtasks) <= set(SUBTASKS)
+    assert all(0 <= value <= 100 for value in subtasks.values())
+    assert result["average"] is not None and 0 <= result["average"] <= 100
+    if len(subtasks) < len(SUBTASKS) or any(flag.startswith(UNCONFIRMED_AVERAGE) for flag in entry["flags"]):
+        return
+    precision = min(source["precision"] for source in entry["sources"])
+    # printed cells and average are each rounded: they may disagree by one unit of the last digit
+    assert math.isclose(result["average"], sum(subtasks.values()) / len(SUBTASKS), abs_tol=10 ** -precision + 1e-9)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_average_rounds_to_every_sources_printed_average(entry):
+    """A source that prints another number for the same run must say why (`differs`)."""
+    for source in _measured_sources(entry):
+        if source.get("differs"):
+            continue
+        assert round(entry["result"]["average"], source["precision"]) == pytest.approx(source["average"], abs=1e-9), \
+            source["title"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_per_source_breakdown_when_given_is_the_four_mmad_sources(entry):
+    sources = entry["result"].get("sources")
+    if not sources:
+        return
+    assert set(sources) == set(SOURCES)
+    mean = sum(source["average"] for source in sources.values()) / len(SOURCES)
+    assert math.isclose(mean, entry["result"]["average"], abs_tol=1e-3)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_unconfirmed_entries_have_low_confidence(entry):
+    if any(flag.startswith("unconfirmed") for flag in entry["flags"]):
+        assert entry["sources"][0]["confidence"] == "low"
+
+
+def test_no_two_entries_are_the_same_run():
+    runs = defaultdict(list)
+    for entry in ENTRIES:
+        runs[(_normalised(entry["model"]), entry["setting"], f"{entry['result']['average']:.2f}")].append(entry["id"])
+    assert {run: ids for run, ids in runs.items() if len(ids) > 1} == {}
+
+
+def test_distinct_runs_of_one_model_and_setting_say_how_they_differ():
+    runs = defaultdict(list)
+    for entry in ENTRIES:
+        runs[(entry["model"], entry["setting"])].append(entry)
+    for entries in runs.values():
+        if len(entries) > 1:
+            assert all(entry["run_note"] for entry in entries), _ids(entries)
+
+
+def test_one_spelling_per_model():
+    spellings = defaultdict(set)
+    for entry in ENTRIES:
+        spellings[_normalised(entry["model"])].add(entry["model"])
+    assert {key: names for key, names in spellings.items() if len(names) > 1} == {}
+
+
+def _family(name: str) -> str:
+    """The name without its size token: 'InternVL2-8B' and 'InternVL2' are both the family 'internvl2'."""
+    return _normalised(re.sub(r"[-\s]\d+(\.\d+)?[bB](?=$|[-\s])", "", name))
+
+
+def test_size_is_in_the_name_where_the_family_has_several_sizes():
+    families = defaultdict(list)
+    for entry in ENTRIES:
+        if entry["size"]:
+            families[_family(entry["model"])].append(entry)
+    for entries in families.values():
+        if len({entry["size"] for entry in entries}) > 1:
+            assert [e["id"] for e in entries if e["size"].lower() not in e["model"].lower()] == []
+
+
+def test_normalised_names_catch_the_spellings_issue_8_found():
+    assert _normalised("MiniCPM-V2.6") == _normalised("MiniCPM-V-2.6")
+    assert _normalised("InternVL2") != _normalised("InternVL2-8B")
+    assert _family("InternVL2") == _family("InternVL2-8B") == _family("InternVL2 26B") != _family("Qwen2.5-VL-7B")
+
+
+# --- hand-written expectations from the sources ---------------------------------------------------------
+
+def _only(model: str, setting: str = "1-shot") -> dict:
+    found = [entry for entry in ENTRIES if entry["model"] == model and entry["setting"] == setting]
+    assert len(found) == 1, _ids(found)
+    return found[0]
+
+
+def test_gpt_4o_has_exactly_two_runs_the_papers_and_the_csvs():
+    gpt4o = sorted((entry for entry in ENTRIES if entry["model"] == "GPT-4o"), key=lambda e: e["result"]["average"])
+    assert [round(entry["result"]["average"], 2) for entry in gpt4o] == [74.31, 74.92]
+    assert [entry["sources"][0]["kind"] for entry in gpt4o] == ["released results", "paper table"]
+    assert gpt4o[1]["model_version"] == "gpt-4o-2024-05-13"
+
+
+def test_anomalygpt_has_two_runs_both_trained_on_mmad_source_images():
+    runs = sorted((e for e in ENTRIES if e["model"] == "AnomalyGPT-7B"), key=lambda e: e["result"]["average"])
+    assert [round(entry["result"]["average"], 2) for entry in runs] == [36.20, 36.52]
+    assert {entry["training_exposure"] for entry in runs} == {"MMAD source images"}
+
+
+@pytest.mark.parametrize("model, setting, paper_average", [
+    ("MiniCPM-V-2.6", "1-shot", 66.25), ("InternVL2-8B", "1-shot", 63.14), ("InternVL2-76B", "1-shot", 70.75),
+    ("SPHINX-v2-1k", "0-shot", 59.96), ("Cambrian-1-8B", "0-shot", 51.64), ("LLaVA-1.5-7B", "1-shot", 54.74),
+    ("LLaVA-1.5-13B", "1-shot", 58.68), ("LLaVA-NeXT-34B", "1-shot", 67.16), ("Gemini-1.5-Pro", "1-shot", 73.09),
+    ("Gemini-1.5-Flash", "1-shot", 68.90), ("GPT-4o-mini", "1-shot", 66.29), ("Qwen-VL-Chat", "1-shot", 51.66),
+    ("LLaVA-NeXT-Interleave-7B", "1-shot", 59.32), ("InternLM-XComposer2-VL-7B", "1-shot", 61.73),
+    ("LLaVA-OneVision-7B", "1-shot", 63.27),
+])
+def test_paper_row_and_authors_csv_of_the_same_run_are_one_entry(model, setting, paper_average):
+    entry = _only(model, setting)
+    kinds = {source["kind"]: source for source in entry["sources"]}
+    assert kinds["paper table"]["average"] == paper_average and kinds["paper table"]["locator"] == "Table 2"
+    assert set(entry["result"]["sources"]) == set(SOURCES)  # the CSV's per-source rows are kept
+    assert taxonomy.comparable(entry)
+
+
+def test_default_ranking_excludes_trained_subset_and_other_input_runs():
+    comparable = {entry["id"] for entry in ENTRIES if taxonomy.comparable(entry) and entry["status"] == "reported"}
+    excluded_models = {"EMIT-8B", "AD-Copilot-7B", "AD-Copilot-Thinking-7B", "HyCo-IAD-3B", "AnomalyR1-3B",
+                       "AnomalyGPT-7B", "Claude-3.5-Sonnet"}
+    assert not {BY_ID[i]["model"] for i in comparable} & excluded_models
+    assert all(BY_ID[i]["setting"] in ("0-shot", "1-shot") for i in comparable)
+    assert {"gpt-4o-1-shot-mmad-paper", "gpt-4o-1-shot-mmad-csv", "minicpm-v-2-6-1-shot-mmad-paper"} <= comparable
+
+
+def test_emit_is_other_inputs_and_other_industrial_data():
+    emit = _only("EMIT-8B", "+ other inputs")
+    assert emit["training_exposure"] == "other industrial data"
+    assert "heat map" in emit["setting_detail"]
+    assert taxonomy.why_not_comparable(emit) == ["setting + other inputs", "training exposure: other industrial data"]
+
+
+def test_claude_run_is_a_subset_and_says_how_big():
+    claude = _only("Claude-3.5-Sonnet")
+    assert claude["coverage"] == "subset" and "18%" in claude["coverage_detail"]
+    assert not taxonomy.comparable(claude)
+
+
+def test_human_lines_are_reference_and_do_not_cite_a_paper_table():
+    humans = [entry for entry in ENTRIES if entry["model"].startswith("Human")]
+    assert sorted(round(e["result"]["average"], 2) for e in humans) == [78.69, 86.65]
+    for entry in humans:
+        assert entry["status"] == "reference"
+        assert "paper table" not in {source["kind"] for source in entry["sources"]}
+        assert "sample of questions" not in entry["notes"]
+    expert = next(entry for entry in humans if entry["model"] == "Human (expert)")
+    assert expert["sources"][0]["link"] == "https://github.com/jam-cc/AD-Copilot"
