@@ -256,3 +256,22 @@ def test_qwen2_5_vl_7b_keeps_each_harness_as_its_own_run():
             if e["model"] == "Qwen2.5-VL-7B" and e["setting"] == "1-shot"}
     assert set(runs) == {72.19, 72.56, 72.4}
     assert runs[72.19]["measured_by"] == "benchmark authors" and runs[72.4]["protocol"] == "other"
+
+
+# --- the About tab describes these fields as the code computes them --------------------------------------
+
+def test_about_text_states_the_coverage_the_scorer_computes(small_root):
+    """Coverage = questions with a prediction (valid or not) / all questions; an invalid answer is counted."""
+    from eval import load_key, score
+    from space import about
+
+    key = load_key(small_root)
+    lines = [{"question_id": q.qid, "answer": q.answer} for q in key.questions[:-1]]  # the last one unanswered
+    lines[0]["answer"] = ""  # an empty answer: predicted, but invalid
+    data = "\n".join(json.dumps(line) for line in lines).encode()
+    official = score(data, key, "official", resamples=0)
+    assert official["coverage"] == pytest.approx((len(key) - 1) / len(key) * 100)
+    assert official["counts"]["invalid"] == 1
+    assert "valid or not, divided by all questions" in about.ABOUT
+    assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions" in about.ABOUT
+    assert "sample of questions" not in about.ABOUT.split("## Where the reported numbers come from")[1]
