@@ -275,3 +275,9 @@ def test_about_text_states_the_coverage_the_scorer_computes(small_root):
     assert "valid or not, divided by all questions" in about.ABOUT
     assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions" in about.ABOUT
     assert "sample of questions" not in about.ABOUT.split("## Where the reported numbers come from")[1]
+
+
+def test_provenance_page_lists_every_entry():
+    """docs/results.md is the human-readable provenance table: it must not fall behind the files."""
+    text = (Path(REPORTED_DIR).parent.parent / "docs" / "results.md").read_text(encoding="utf-8")
+    assert [entry["id"] for entry in ENTRIES if f"`{entry['id']}`" not in text] == []
