@@ -38,7 +38,7 @@ def _normalised(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def _measured_sources(entry):
+def _sources_with_an_average(entry):
     return [s for s in entry["sources"] if s.get("average") is not None]
 
 
@@ -98,7 +98,7 @@ def test_average_is_the_mean_of_the_seven_subtasks(entry):
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
 def test_average_rounds_to_every_sources_printed_average(entry):
     """A source that prints another number for the same run must say why (`differs`)."""
-    for source in _measured_sources(entry):
+    for source in _sources_with_an_average(entry):
         if source.get("differs"):
             continue
         assert round(entry["result"]["average"], source["precision"]) == pytest.approx(source["average"], abs=1e-9), \
