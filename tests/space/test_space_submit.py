@@ -12,7 +12,7 @@ from space.storage import LocalStore
 from space.submit import SubmissionRejected, Submitter
 
 META = {"model_name": "Tiny-VL", "link": "https://example.org/tiny", "license": "mit", "size": "7B",
-        "model_type": "open", "setting": "1-shot", "training_exposure": "none", "notes": "greedy decoding"}
+        "model_type": "open", "setting": "1-shot", "training_exposure": "none declared", "notes": "greedy decoding"}
 
 
 @pytest.fixture
@@ -72,13 +72,13 @@ def test_no_key_means_no_submissions(tmp_path, make_predictions):
 def test_duplicate_file_is_refused_even_from_another_user(submitter, make_predictions):
     path = make_predictions(seed=1)
     submitter.submit(path, META, "alice")
-    with pytest.raises(SubmissionRejected, match="exact file"):
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
         submitter.submit(path, {**META, "model_name": "Other"}, "bob")
 
 
 def test_same_user_name_and_setting_is_a_duplicate_but_another_setting_is_not(submitter, make_predictions):
     submitter.submit(make_predictions(seed=1), META, "alice")
-    with pytest.raises(SubmissionRejected, match="already submitted 'tiny-vl'"):
+    with pytest.raises(SubmissionRejected, match="(?i)already submitted 'tiny-vl'"):
         submitter.submit(make_predictions(seed=2), {**META, "model_name": "tiny-vl"}, "alice")
     submitter.submit(make_predictions(seed=3), {**META, "setting": "0-shot"}, "alice")
     submitter.submit(make_predictions(seed=4), META, "bob")
