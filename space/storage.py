@@ -43,7 +43,7 @@ PREDICTION_NAMES = ("predictions.jsonl", "predictions.json")
 #: A local claim whose submission folder never appeared (the process died in between) stops counting after this.
 STALE_CLAIM_SECONDS = 600
 #: How often a Hub commit is retried when another commit landed first (its parent moved).
-COMMIT_ATTEMPTS = 20
+COMMIT_ATTEMPTS = 50
 
 
 class StorageError(MMADError):
