@@ -391,3 +391,43 @@ def test_demo_store_folder_is_removed_at_exit():
                          cwd=Path(__file__).resolve().parents[2])
     folder = Path(out.stdout.strip().splitlines()[-1])
     assert folder.name.startswith("mmad-demo-store-") and not folder.exists()
+
+
+def test_app_pop_ups_are_inert_uploads_are_deleted_and_a_hub_outage_is_said(settings, key_info, make_predictions,
+                                                                          fake_hub, tmp_path):
+    """Through the app over HTTP: a duplicate's message quotes another user's `<img …>` name as text,
+    the processed upload leaves Gradio's upload folder, and a Hub down at start is named in the header."""
+    import dataclasses
+    from pathlib import Path
+
+    import gradio
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from fake_hub_faults import HubFaults
+    from space.app import build_demo
+
+    hub_settings = dataclasses.replace(settings, submissions_repo="board/subs", hub_endpoint=fake_hub.url,
+                                       hf_token="t")
+    HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    faults = HubFaults(fake_hub)
+    with faults.outage():
+        down = HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+        demo = build_demo(hub_settings, store=down, key=key_info, enable_login=False)
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, download_files=False)
+        with faults.outage():
+            _, meta = client.predict(api_name="/refresh")
+        assert "the Hub did not answer" in meta and "showing the local mirror" in meta
+        _, meta = client.predict(api_name="/refresh")
+        assert "the Hub did not answer" not in meta
+        named = tmp_path / "inert-check-upload.jsonl"
+        named.write_bytes(make_predictions(seed=11).read_bytes())
+        client.predict(handle_file(str(named)), "<img src=x onerror=alert(1)>", api_name="/submit")
+        assert not list(Path(gradio.utils.get_upload_folder()).rglob(named.name))
+        with pytest.raises(AppError) as caught:
+            client.predict(handle_file(str(named)), "Other", api_name="/submit")
+        assert "&lt;img src=x onerror=alert(1)&gt;" in str(caught.value) and "<img" not in str(caught.value)
+    finally:
+        demo.close()
