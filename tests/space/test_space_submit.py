@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from eval import ScoringError
-from space.storage import LocalStore
+from space import taxonomy
+from space.storage import HubStore, LocalStore
 from space.submit import SubmissionRejected, Submitter
 
 META = {"model_name": "Tiny-VL", "link": "https://example.org/tiny", "license": "mit", "size": "7B",
@@ -141,11 +143,6 @@ def test_concurrent_duplicates_store_exactly_one(tmp_path, key_info, make_predic
 
 
 # --- issue 9: submissions that cannot be gamed, lost or doubled -----------------------------------
-
-from datetime import datetime, timedelta, timezone  # noqa: E402
-
-from space import taxonomy  # noqa: E402
-from space.storage import HubStore  # noqa: E402
 
 
 class Clock:
