@@ -248,7 +248,7 @@ def test_status_list_is_bounded_in_count(tmp_path, key_info):
 
 
 def test_failed_attempts_are_limited_per_user_and_per_address(tmp_path, key_info, make_predictions):
-    from space.submit import MAX_FAILURES
+    from space.submit import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS
 
     clock = Clock()
     submitter = Submitter(LocalStore(tmp_path / "store"), key_info, clock=clock)
@@ -257,8 +257,11 @@ def test_failed_attempts_are_limited_per_user_and_per_address(tmp_path, key_info
             submitter.submit(b"not json", META, "mallory", client="10.0.0.9")
     with pytest.raises(SubmissionRejected, match="too many failed attempts"):
         submitter.submit(make_predictions(), META, "mallory", client="10.0.0.1")
+    for i in range(MAX_FAILURES_PER_ADDRESS - MAX_FAILURES):
+        with pytest.raises(ScoringError):
+            submitter.submit(b"not json", META, f"sock-{i}", client="10.0.0.9")
     with pytest.raises(SubmissionRejected, match="too many failed attempts"):
-        submitter.submit(make_predictions(), META, "mallory-2", client="10.0.0.9")
+        submitter.submit(make_predictions(), META, "newcomer", client="10.0.0.9")
     submitter.submit(make_predictions(), META, "alice", client="10.0.0.2")
     clock.now += timedelta(hours=1, seconds=1)
     submitter.submit(make_predictions(seed=1), META, "mallory", client="10.0.0.9")
