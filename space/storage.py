@@ -210,7 +210,8 @@ class LocalStore:
 
     def _claim(self, claims: dict[str, bytes]) -> list[Path]:
         taken: list[Path] = []
-        (self.root / INDEX).mkdir(parents=True, exist_ok=True)
+        if claims:
+            (self.root / INDEX).mkdir(parents=True, exist_ok=True)
         try:
             for claim, record in claims.items():
                 path = self.root / claim_path(claim)
@@ -426,7 +427,10 @@ class HubStore:
             raise StorageError(f"the submissions repo kept moving; {COMMIT_ATTEMPTS} commits were overtaken, "
                                "nothing was stored; submit again")
         with self._lock:
-            self.mirror.save(Files(files.contents))
+            try:
+                self.mirror.save(Files(files.contents))
+            except StorageError:  # a refresh already brought it: the commit landed, which is what counts
+                pass
 
     def predictions(self, stored: Stored) -> bytes:
         from huggingface_hub import hf_hub_download
