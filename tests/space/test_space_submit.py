@@ -431,3 +431,29 @@ def test_app_pop_ups_are_inert_uploads_are_deleted_and_a_hub_outage_is_said(sett
         assert "&lt;img src=x onerror=alert(1)&gt;" in str(caught.value) and "<img" not in str(caught.value)
     finally:
         demo.close()
+
+
+def test_twenty_concurrent_submissions_on_the_fake_hub_are_all_stored_once(fake_hub, tmp_path, key_info,
+                                                                           make_predictions):
+    """Commits race on one branch: each is checked and committed on the head it saw, retried when overtaken."""
+    submitter = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url),
+                          key_info, max_per_day=100)
+    paths = [make_predictions(seed=i) for i in range(20)]
+    barrier, errors = threading.Barrier(20), []
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            submitter.submit(paths[i], {**META, "model_name": f"model-{i}"}, f"user{i % 3}")
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stored = HubStore("board/subs", token="t", mirror=tmp_path / "fresh", endpoint=fake_hub.url).list()
+    assert sorted(s.metadata["model_name"] for s in stored) == sorted(f"model-{i}" for i in range(20))
+    assert len({s.metadata["content_sha256"] for s in stored}) == 20
