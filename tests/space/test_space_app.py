@@ -78,16 +78,18 @@ def test_only_admins_can_rescore(serve, key_info, make_predictions, settings):
     client = serve(key_info)
     client.predict(handle_file(str(make_predictions(seed=3))), "Any-VL", api_name="/submit")
     with pytest.raises(AppError, match="not an admin"):
-        client.predict(api_name="/rescore")
-    admin = serve(key_info, admins=frozenset({"tester"}))
-    summary, _ = admin.predict(api_name="/rescore")
+        client.predict("", api_name="/rescore")
+    admin = serve(key_info, admin_token="operator-secret")
+    with pytest.raises(AppError, match="not an admin"):
+        admin.predict("guess", api_name="/rescore")
+    summary, _ = admin.predict("operator-secret", api_name="/rescore")
     assert "Re-scored 1 submission(s); 0 failed" in summary
     [stored] = LocalStore(settings.store_dir).list()
     assert len(stored.history) == 1
 
 
 def test_login_required_refuses_anonymous_submissions(serve, key_info, make_predictions):
-    client = serve(key_info, require_login=True)
+    client = serve(key_info, on_space=True)
     with pytest.raises(AppError, match="Log in"):
         client.predict(handle_file(str(make_predictions())), "Anon", api_name="/submit")
 
