@@ -100,11 +100,12 @@ def test_batching_with_left_padding_does_not_change_replies(small_root, tiny_vlm
 
 def test_each_image_is_read_and_preprocessed_once(small_root, tiny_vlm):
     from eval.predict.backends.transformers_backend import TransformersBackend
+    from eval.predict.data import LocalData
     from eval.predict.images import ImageStore
     from eval.predict.prompts import PromptSettings
     from eval.predict.runner import select_prompts
 
-    prompts = select_prompts(small_root, PromptSettings(), "all", 30)
+    prompts = select_prompts(LocalData(small_root), PromptSettings(), "all", 30)
     images = ImageStore(small_root)
     backend = TransformersBackend.load(str(tiny_vlm), images=images, batch_size=4, max_new_tokens=2)
     assert sum(len(batch) for batch in backend.predict(prompts)) == 30
