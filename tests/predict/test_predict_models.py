@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fake_hub import fake_hub  # noqa: F401  (pytest fixture)
 
 from mmad.cli import main
@@ -63,3 +64,22 @@ def test_a_cached_hub_model_loads_offline_and_without_network(fake_hub, tiny_vlm
     assert main(["predict", *common, "--out", str(tmp_path / "offline.jsonl")]) == 0
     online = (tmp_path / "online.jsonl").read_text()
     assert online == (tmp_path / "no-network.jsonl").read_text() == (tmp_path / "offline.jsonl").read_text()
+
+
+def test_a_processor_that_needs_torchvision_says_how_to_get_it(tiny_vlm, small_root, tmp_path, capsys):
+    """A Qwen2.5-VL-style processor (its video processor needs torchvision), built from the tiny model's files."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("torchvision") is not None:
+        pytest.skip("torchvision is installed here")
+    folder = tmp_path / "qwen-like"
+    shutil.copytree(tiny_vlm, folder)
+    (folder / "processor_config.json").write_text(json.dumps(
+        {"processor_class": "Qwen2_5_VLProcessor", "image_processor": {"image_processor_type": "Qwen2VLImageProcessor"}}))
+    (folder / "video_preprocessor_config.json").write_text(json.dumps({"video_processor_type": "Qwen2VLVideoProcessor"}))
+    assert main(["predict", "--data-dir", str(small_root), "--model", str(folder), "--out", str(tmp_path / "p.jsonl"),
+                 "--limit", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "requires the Torchvision library" in err and "Models that need torchvision" in err
+    assert "Traceback" not in err

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mmad_dataset import MMADError
+
 from ..images import LRU, ImageStore
 from ..prompts import Prompt, extract_answer
 
@@ -23,7 +25,12 @@ def _from_pretrained(name: str, revision: str | None, dtype: Any) -> tuple[Any, 
     from ..models import hub_load_options
 
     options = hub_load_options(name, revision)
-    processor = AutoProcessor.from_pretrained(name, revision=revision, **options)
+    try:
+        processor = AutoProcessor.from_pretrained(name, revision=revision, **options)
+    except ImportError as exc:  # e.g. Qwen2-VL/2.5-VL's video processor needs torchvision
+        needs = str(exc).strip().splitlines()[0][:300]
+        raise MMADError(f"model {name}: {needs} Install the torchvision build that matches your torch "
+                        "(docs/predict.md, 'Models that need torchvision').") from None
     model = AutoModelForImageTextToText.from_pretrained(name, revision=revision, dtype=dtype, **options)
     return processor, model
 
