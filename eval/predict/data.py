@@ -96,7 +96,8 @@ class HubData:
             raise hub_failure(f"dataset {repo}@{revision}", exc) from None
         data = cls(repo, revision, info.sha, frozenset(s.rfilename for s in info.siblings or ()))
         if ANSWER_KEY_FILE not in data.listed:
-            raise MMADError(f"dataset {repo}@{revision} has no {ANSWER_KEY_FILE}; publish an `mmad export` folder")
+            raise MMADError(f"dataset {repo}@{revision} has no {ANSWER_KEY_FILE}, so it is not an `mmad export` "
+                            "folder (the authors' zips: fetch them with `mmad download`, then use --data-dir)")
         data.root = data._download([ANSWER_KEY_FILE])[0].parent
         return data
 

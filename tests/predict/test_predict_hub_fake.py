@@ -157,8 +157,9 @@ def test_fake_hub_pinned_revision_serves_the_questions_and_the_key(hub, export, 
         printed = capsys.readouterr().out
         sidecar = json.loads(out.with_name(out.stem + ".run.json").read_text())
         assert sidecar["dataset"]["sha"] == revision
-        assert main(["score", str(out), "--key", str(key)]) == 0
-        assert capsys.readouterr().out in printed
+        for key_path in (key, sidecar["data_dir"]):
+            assert main(["score", str(out), "--key", str(key_path)]) == 0
+            assert capsys.readouterr().out in printed
     assert _lines(tmp_path / f"{first}.jsonl") == _lines(tmp_path / f"{second}.jsonl")
 
     api.delete_file(rows[0]["template_path"], repo_id=repo, repo_type="dataset")
@@ -184,3 +185,11 @@ def test_dataset_offline_or_unreachable_is_a_clear_error(tmp_path, capsys, monke
     assert main(["predict", "--dataset", "not-a-repo", "--model", "tiny", "--out", str(out)]) == 2
     assert "expected ORG/NAME or ORG/NAME@REVISION" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_fake_hub_repo_that_is_not_an_export_is_named(hub, tmp_path, capsys):
+    HfApi().create_repo("mmad-org/zips", repo_type="dataset")
+    assert main(["predict", "--dataset", "mmad-org/zips", "--model", "tiny", "--out", str(tmp_path / "p.jsonl")]) == 2
+    assert "mmad-org/zips@main has no answer_key.jsonl, so it is not an `mmad export` folder" in capsys.readouterr().err
+    assert main(["predict", "--dataset", "mmad-org/absent", "--model", "tiny", "--out", str(tmp_path / "p.jsonl")]) == 2
+    assert "dataset mmad-org/absent@main: not found on" in capsys.readouterr().err
