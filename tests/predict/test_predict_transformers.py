@@ -39,7 +39,10 @@ def k_shot_root(small_root, tmp_path_factory):
 
 
 def test_missing_template_files_are_named_before_any_work(small_root, tiny_vlm, tmp_path, capsys):
-    assert _predict(small_root, tiny_vlm, tmp_path / "p.jsonl", "--setting", "k-shot", "--shots", "3") == 2
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    (root / json.loads(read_rows(root)[0]["random_templates"])[2]).unlink()
+    assert _predict(root, tiny_vlm, tmp_path / "p.jsonl", "--setting", "k-shot", "--shots", "3") == 2
     assert "referenced file(s) missing" in capsys.readouterr().err
     assert not (tmp_path / "p.jsonl").exists()
 
