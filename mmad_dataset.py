@@ -109,6 +109,8 @@ PAPER_TOTAL_QUESTIONS = 39672
 
 #: The text-only answer key written by `mmad export`, next to the dataset card.
 ANSWER_KEY_FILE = "answer_key.jsonl"
+#: The text files of a raw root (`ALL_DATA/`), shipped by upstream; an export carries them verbatim.
+ROOT_TEXT_FILES: tuple[str, ...] = ("mmad.json", "domain_knowledge.json")
 
 #: Flat text columns of one row (one question). Image columns are added by `features()`.
 TEXT_COLUMNS: tuple[str, ...] = (
@@ -296,13 +298,26 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
     return list(iter_rows(load_mmad_json(path)))
 
 
+#: Text columns holding JSON lists of template paths (k-shot and k-shot+).
+TEMPLATE_LIST_COLUMNS: tuple[str, ...] = ("random_templates", "similar_templates")
+
+
 def referenced_files(rows: Iterable[dict[str, Any]]) -> list[str]:
-    """Every file (relative to the root) the rows point to, each once, in first-seen order."""
+    """Every file (relative to the root) the rows point to, each once, in first-seen order.
+
+    That is the query image, the mask and every template of both lists, so that a root holding these
+    files can run every setting (k-shot included), not only the 1-shot columns.
+    """
     seen: dict[str, None] = {}
+    lists_seen: set[str] = set()
     for row in rows:
         for column in IMAGE_COLUMNS.values():
             if row[column]:
                 seen.setdefault(row[column], None)
+        for column in TEMPLATE_LIST_COLUMNS:
+            if row[column] not in lists_seen:  # the questions of one image share their lists
+                lists_seen.add(row[column])
+                seen.update(dict.fromkeys(json.loads(row[column])))
     return list(seen)
 
 

@@ -1,12 +1,18 @@
-"""Benchmark of `mmad export` on a full-scale synthetic root (8,366 images, 39,672 questions).
+"""Benchmark of `mmad export`, loading, `mmad download` and `mmad publish` on a synthetic root.
 
-    python benchmarks/bench_export.py [--image-size 256] [--small-size 64] [--runs 3] [--work DIR]
+    python benchmarks/bench_export.py [--scale 1.0] [--image-size 256] [--small-size 64] [--runs 3]
+                                      [--work DIR] [--no-hub]
 
 Measures, as medians of `--runs` runs:
 - export time against a plain `shutil.copyfile` of the same referenced files (goal <= 1.5x);
 - cold `load_dataset(DIR, "all")` (fresh cache dir each run) against loading the same metadata with
-  `load_dataset("json", ...)` (goal <= 3x), and against `load_dataset("parquet", ...)` for reference;
-- peak RSS of an export process at two image sizes (must not grow with image bytes).
+  `load_dataset("json", ...)` (goal <= 3x), against `load_dataset("parquet", ...)`, and against the
+  alternative layout that was tried: the rows in a Parquet grid `data/<source>/<subtask>.parquet`
+  with the image bytes embedded (its size on disk is reported next to the stored-once images);
+- peak RSS of an export process at two image sizes (must not grow with image bytes);
+- once each (not medians): `mmad download` of all sources and `mmad publish` of the result, against
+  the project's fake Hub (`tests/fake_hub.py`, a local HTTP server holding the repos in memory) with
+  zips made like the authors'; these time our code plus localhost transfers, not a real network.
 
 Synthetic roots are written once under `--work` and reused. Not a test: numbers depend on the box.
 """
@@ -29,11 +35,11 @@ from mmad.export import export_root, metadata_file
 from mmad.synth import write_root
 
 
-def ensure_root(work: Path, size: int) -> Path:
-    """A full-scale synthetic root with `size`-pixel images, written on first use."""
-    root = work / f"root-{size}"
+def ensure_root(work: Path, size: int, scale: float) -> Path:
+    """A synthetic root with `size`-pixel images, written on first use."""
+    root = work / (f"root-{size}" if scale == 1.0 else f"root-{size}-scale{scale}")
     if not (root / "mmad.json").is_file():
-        write_root(root, scale=1.0, seed=0, image_size=size, progress=True)
+        write_root(root, scale=scale, seed=0, image_size=size, progress=True, force=True)
     return root
 
 
@@ -92,11 +98,82 @@ def folder_bytes(root: Path, files: list[str]) -> int:
     return sum((root / rel).stat().st_size for rel in files)
 
 
-def bench(work: Path, size: int, small_size: int, runs: int) -> list[tuple[str, str]]:
+def parquet_grid(work: Path, export: Path) -> tuple[Path, int]:
+    """The alternative layout: rows with embedded image bytes, one Parquet file per (source, subtask),
+    configs selecting files by glob (each row stored once, each image once per row that shows it)."""
+    import datasets
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from datasets.table import embed_table_storage
+
+    grid = work / "grid"
+    shutil.rmtree(grid, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=work) as cache:
+        table = embed_table_storage(datasets.load_dataset(str(export), "all", split="test", cache_dir=cache)
+                                    .data.table)
+        for source in mm.SOURCES:
+            for subtask in mm.SUBTASKS:
+                part = table.filter(pc.and_(pc.equal(table["source"], source), pc.equal(table["subtask"], subtask)))
+                if part.num_rows:
+                    (grid / "data" / source).mkdir(parents=True, exist_ok=True)
+                    pq.write_table(part, grid / "data" / source / f"{subtask}.parquet")
+    configs = [f"- config_name: all\n  data_files: [{{split: test, path: 'data/*/*.parquet'}}]"]
+    configs += [f"- config_name: {subtask}\n  data_files: [{{split: test, path: 'data/*/{subtask}.parquet'}}]"
+                for subtask in mm.SUBTASKS]
+    (grid / "README.md").write_text("---\nconfigs:\n" + "\n".join(configs) + "\n---\n", encoding="utf-8")
+    return grid, sum(p.stat().st_size for p in (grid / "data").rglob("*.parquet"))
+
+
+def hub_timings(root: Path, work: Path) -> list[tuple[str, str]]:
+    """`mmad download` then `mmad publish`, once each, against the fake Hub."""
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests"),
+                    str(Path(__file__).resolve().parents[1] / "tests" / "data")]
+    import pytest
+    from authors_repo import upload_authors_repo
+    from fake_hub import point_clients_at, running_fake_hub
+
+    from mmad.download import download
+    from mmad.publish import publish
+
+    target = work / "downloaded"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(work / "downloaded-hub", ignore_errors=True)
+    with running_fake_hub() as hub, tempfile.TemporaryDirectory(dir=work) as home:
+        patch = pytest.MonkeyPatch()
+        patch.setenv("HF_HOME", home)
+        point_clients_at(hub.url, patch)
+        import huggingface_hub.constants as constants
+
+        patch.setattr(constants, "HF_HUB_CACHE", str(Path(home) / "hub"))
+        start = time.perf_counter()
+        zips = upload_authors_repo(root)
+        upload_s = time.perf_counter() - start
+        start = time.perf_counter()
+        download(target, progress=False)
+        download_s = time.perf_counter() - start
+        start = time.perf_counter()
+        download(target, progress=False)
+        rerun_s = time.perf_counter() - start
+        start = time.perf_counter()
+        summary = publish(target, "mmad-org/MMAD", progress=False)
+        publish_s = time.perf_counter() - start
+        patch.undo()
+    gib = 2 ** 30
+    zip_bytes = sum(len(v) for k, v in zips.items() if k.endswith(".zip"))
+    return [
+        ("fake Hub: zip + upload the authors' repo", f"{upload_s:.1f} s  ({zip_bytes / gib:.2f} GiB of zips)"),
+        ("mmad download, all sources", f"{download_s:.1f} s  (fetch, SHA-256, unpack, validate)"),
+        ("mmad download again (resume: all done)", f"{rerun_s:.1f} s"),
+        ("mmad publish (export with hard links + upload)",
+         f"{publish_s:.1f} s  ({summary.uploaded:,} files in {summary.commits} commit(s))"),
+    ]
+
+
+def bench(work: Path, size: int, small_size: int, runs: int, scale: float, hub: bool) -> list[tuple[str, str]]:
     import datasets
 
     datasets.disable_progress_bars()
-    root, small_root = ensure_root(work, size), ensure_root(work, small_size)
+    root, small_root = ensure_root(work, size, scale), ensure_root(work, small_size, scale)
     files = mm.referenced_files(mm.read_rows(root))
     out, copy = work / "export", work / "copy"
 
@@ -119,6 +196,10 @@ def bench(work: Path, size: int, small_size: int, runs: int) -> list[tuple[str, 
     warm_s = warm_load_seconds(work, out, runs)
     parquet_s = median_seconds(cold_load(work, "parquet", data_files=str(out / metadata_file("all")),
                                          split="train"), runs)
+    grid, grid_bytes = parquet_grid(work, out)
+    cold_load(work, str(grid), "all")()
+    grid_s = median_seconds(cold_load(work, str(grid), "all"), runs)
+    shutil.rmtree(grid, ignore_errors=True)
 
     small_files = mm.referenced_files(mm.read_rows(small_root))
     rss_big = export_peak_rss_mib(root, work / "rss-export")
@@ -126,18 +207,22 @@ def bench(work: Path, size: int, small_size: int, runs: int) -> list[tuple[str, 
     shutil.rmtree(work / "rss-export", ignore_errors=True)
     gib = 2 ** 30
     return [
-        ("root", f"{len(mm.load_mmad_json(root)):,} images, {len(files):,} referenced files, {size}px, "
-                 f"{folder_bytes(root, files) / gib:.2f} GiB"),
+        ("root", f"scale {scale}: {len(mm.load_mmad_json(root)):,} images, {len(files):,} referenced files, "
+                 f"{size}px, {folder_bytes(root, files) / gib:.2f} GiB"),
         ("plain copy (shutil.copyfile)", f"{copy_s:.2f} s"),
         ("mmad export", f"{export_s:.2f} s  ratio {export_s / copy_s:.2f}x  (goal <= 1.5x)"),
         ("cold load_dataset(DIR, 'all')", f"{load_s:.2f} s"),
         ("cold load_dataset('json', metadata)", f"{json_s:.2f} s  ratio {load_s / json_s:.2f}x  (goal <= 3x)"),
         ("cold load_dataset('parquet', metadata)", f"{parquet_s:.2f} s  ratio {load_s / parquet_s:.2f}x"),
         ("warm load_dataset(DIR, 'all'), cache reused", f"{warm_s:.2f} s"),
+        ("alternative: cold load of a Parquet grid with embedded images",
+         f"{grid_s:.2f} s  ratio {grid_s / json_s:.2f}x to JSON; {grid_bytes / gib:.2f} GiB of Parquet = "
+         f"{grid_bytes / folder_bytes(root, files):.2f}x the stored-once images (and no k-shot lists as images)"),
         (f"export peak RSS, {small_size}px images",
          f"{rss_small:.0f} MiB  ({folder_bytes(small_root, small_files) / gib:.2f} GiB of images)"),
         (f"export peak RSS, {size}px images",
          f"{rss_big:.0f} MiB  ({folder_bytes(root, files) / gib:.2f} GiB of images)"),
+        *(hub_timings(root, work) if hub else []),
     ]
 
 
@@ -146,10 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--small-size", type=int, default=64, help="second image size, for the RSS comparison")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="size of the synthetic roots, in (0, 1]")
+    parser.add_argument("--no-hub", action="store_true", help="skip the download/publish timings (fake Hub)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mmad-bench")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = bench(args.work, args.image_size, args.small_size, args.runs)
+    rows = bench(args.work, args.image_size, args.small_size, args.runs, args.scale, not args.no_hub)
     width = max(len(name) for name, _ in rows)
     print(f"median of {args.runs} runs")
     print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))

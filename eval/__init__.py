@@ -11,7 +11,8 @@ Standard library only at import time; numpy is imported when a bootstrap interva
 from __future__ import annotations
 
 from .errors import ScoringError
-from .key import AnswerKey, load_key
+from .key import AnswerKey
+from .key_cache import load_key
 from .predictions import Predictions, read_predictions
 from .report import format_table
 from .score import PROTOCOLS, SCORER_VERSION, score

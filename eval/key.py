@@ -13,7 +13,6 @@ from typing import NamedTuple
 from mmad_dataset import LETTERS, SUBTASKS, TYPE_TO_SUBTASK, MMADError, load_rows
 
 from .errors import ScoringError
-from .gc_pause import gc_paused
 
 
 class Question(NamedTuple):
@@ -97,17 +96,9 @@ def _canonical_sha256(questions: tuple[Question, ...]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-@gc_paused
-def load_key(path: str | Path, *, cache: bool = True) -> AnswerKey:
-    """Answer key from a raw root, `mmad.json`, an exported folder or `answer_key.jsonl`.
-
-    Parsing a full key takes most of a `mmad score` run, so the parsed form is cached on disk
-    (see `key_cache`); `cache=False` always parses.
-    """
-    if cache:
-        from . import key_cache
-
-        return key_cache.load(path, parse=lambda: load_key(path, cache=False))
+def parse_key(path: str | Path) -> AnswerKey:
+    """Answer key from a raw root, `mmad.json`, an exported folder or `answer_key.jsonl`, parsed
+    every time (`key_cache.load_key` is the cached entry point the scorer uses)."""
     try:
         return AnswerKey.from_rows(load_rows(path))
     except ScoringError:

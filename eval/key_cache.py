@@ -1,4 +1,5 @@
-"""An on-disk cache of parsed answer keys, so that each `mmad score` does not re-parse 40k questions.
+"""`load_key`: answer keys parsed once and cached on disk, so that each `mmad score` does not re-parse
+40k questions.
 
 Like Python's own .pyc files it trusts file metadata: an entry is named after the key's absolute
 path and the size, mtime and inode of the file(s) that `mmad_dataset.load_rows` may read, so an
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from mmad_dataset import ANSWER_KEY_FILE
 
-from .key import AnswerKey, Question
+from .gc_pause import gc_paused
+from .key import AnswerKey, Question, parse_key
 
 _FORMAT = 2  # 2: equal strings shared (see _sharing_strings)
 
@@ -48,7 +50,17 @@ def _entry(path: Path) -> str | None:
     return hashlib.sha256("|".join(signature).encode()).hexdigest() + ".marshal"
 
 
-def load(path: str | Path, parse: Callable[[], AnswerKey]) -> AnswerKey:
+@gc_paused
+def load_key(path: str | Path, *, cache: bool = True) -> AnswerKey:
+    """Answer key from a raw root, `mmad.json`, an exported folder or `answer_key.jsonl`.
+
+    Parsing a full key takes most of a `mmad score` run, so the parsed form is cached on disk;
+    `cache=False` always parses.
+    """
+    return _load(path, parse=lambda: parse_key(path)) if cache else parse_key(path)
+
+
+def _load(path: str | Path, parse: Callable[[], AnswerKey]) -> AnswerKey:
     """The cached key for `path`, or `parse()` stored for next time."""
     where = folder()
     name = _entry(Path(path)) if where else None

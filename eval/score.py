@@ -10,7 +10,8 @@ from . import bootstrap, breakdowns, protocols
 from .aggregate import add, image_vectors, macro_table
 from .errors import ScoringError
 from .gc_pause import gc_paused
-from .key import AnswerKey, load_key
+from .key import AnswerKey
+from .key_cache import load_key
 from .predictions import Predictions, read_predictions
 
 SCORER_VERSION = "1.0.0"

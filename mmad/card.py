@@ -37,6 +37,11 @@ COLUMN_DOCS: dict[str, str] = {
     "mask": "image at `mask_path`; null for normal images",
 }
 
+def with_repo_id(card: str, repo_id: str) -> str:
+    """The card with its placeholder repo id (`<org>/MMAD` in the loading examples) replaced by `repo_id`."""
+    return card.replace(f'"{REPO_ID}"', f'"{repo_id}"')
+
+
 def _size_category(rows: int) -> str:
     bounds = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"))
     return next((name for bound, name in bounds if rows < bound), "100K<n<1M")

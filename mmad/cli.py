@@ -14,9 +14,11 @@ from mmad_dataset import MMADError
 
 #: name → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "download": ("mmad.download_cli", "fetch the authors' zips from the Hub and unpack a validated raw root"),
     "synth": ("mmad.synth_cli", "write a synthetic raw MMAD root in the upstream layout"),
     "validate": ("mmad.validate_cli", "check a raw MMAD root and compare its counts with the paper"),
     "export": ("mmad.export_cli", "write a Hub-ready dataset folder (every config, images stored once)"),
+    "publish": ("mmad.publish_cli", "upload a validated export as a Hub dataset repo, resumably"),
     "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
     "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
     "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),

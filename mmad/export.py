@@ -4,9 +4,14 @@ Layout (ImageFolder with one metadata file per config, `datasets` >= 4.0):
 
     DIR/README.md                      dataset card; its YAML `configs:` select files per config
     DIR/metadata-<config>.parquet      one row per question of that config; `*file_name` columns
-    DIR/<source>/<category>/...        every referenced image, once, at its raw-root path
+    DIR/<source>/<category>/...        every referenced image (all templates, all masks), once,
+                                       at its raw-root path
+    DIR/mmad.json, domain_knowledge.json   the root's own files, byte for byte
     DIR/answer_key.jsonl               text-only rows (no image) for the scorer and the Space
     DIR/errata.json                    known wrong items, missing files, mmad.json hash
+
+With the images at their raw-root paths and the root's text files beside them, the folder is also
+a raw root: `mmad validate`, `mmad predict --data-dir`, `mmad score --key` and the builder read it.
 
 A config can only select files, never filter rows, so each config gets its own metadata file while
 all of them point at the same image files. Metadata is Parquet rather than JSON Lines because a
@@ -172,6 +177,9 @@ def export_root(root: str | Path, out: str | Path, *, lenient: bool = False, lin
         raise mm.MMADError(f"{root}: none of the referenced image files exists; nothing to export")
     _prepare_out(out)
     image_bytes = _copy_files(root, out, files, link=link, progress=progress)
+    for name in mm.ROOT_TEXT_FILES:
+        if (root / name).is_file():
+            shutil.copyfile(root / name, out / name)
     by_config = rows_by_config(report.rows)
     _write_metadata(out, report.rows, by_config, missing, progress=progress)
     _write_answer_key(out, report.rows)

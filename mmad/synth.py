@@ -224,9 +224,16 @@ class _Painter:
 
 
 def write_root(out: str | Path, *, scale: float = 1.0, seed: int = 0, image_size: int = 32,
-               progress: bool = False) -> dict[str, int]:
-    """Write a raw MMAD root (`mmad.json`, `domain_knowledge.json`, the five source folders)."""
+               progress: bool = False, force: bool = False) -> dict[str, int]:
+    """Write a raw MMAD root (`mmad.json`, `domain_knowledge.json`, the five source folders).
+
+    `out` must be new or empty unless `force`: writing into a real root would silently replace its
+    `mmad.json` and every same-named image with synthetic ones.
+    """
     out = Path(out)
+    if not force and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise mm.MMADError(f"{out}: already exists and is not an empty folder; choose a new or empty one "
+                           "(or --force to write synthetic files into it)")
     mmad = build_mmad_json(scale, seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "mmad.json").write_text(json.dumps(mmad, indent=1), encoding="utf-8")

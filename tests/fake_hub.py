@@ -8,7 +8,8 @@ names the fake, so a test that wanders off the contract fails loudly instead of 
 Use it through `running_fake_hub()` (a context manager) or the `fake_hub` pytest fixture, which
 also points `HF_ENDPOINT`, `huggingface_hub.constants` and `datasets.config` at it. Faults can be
 injected into the next commits (`fail_commits`, `stall_commits`) to test what a client does when
-the Hub breaks.
+the Hub breaks, and the next downloads of a file can be cut short (`cut_downloads`) to test resuming;
+`ranges` records every ranged read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import unquote
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 REPO_TYPES = ("model", "dataset", "space")
 #: Extensions the Hub's default `.gitattributes` routes to LFS.
@@ -117,6 +118,8 @@ class FakeHub:
         self.lfs_objects: dict[str, bytes] = {}
         self.requests: list[tuple[str, str]] = []
         self._faults: list[Fault] = []
+        self._cuts: dict[str, list[int]] = {}
+        self.ranges: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self.app = FastAPI()
         self.app.add_api_route("/{anything:path}", self._dispatch,
@@ -133,6 +136,11 @@ class FakeHub:
         """The next `count` commit requests wait `seconds` before answering (to trip client timeouts)."""
         with self._lock:
             self._faults.extend(Fault(delay=seconds) for _ in range(count))
+
+    def cut_downloads(self, path: str, after: int, count: int = 1) -> None:
+        """The next `count` GETs of `path` (any repo) send `after` bytes of the body, then drop the connection."""
+        with self._lock:
+            self._cuts.setdefault(path, []).extend([after] * count)
 
     def files(self, repo_id: str, repo_type: str = "dataset", revision: str = "main") -> dict[str, bytes]:
         """A copy of the repo's files at a revision (LFS files resolved to their content)."""
@@ -301,6 +309,13 @@ class FakeHub:
         headers["Content-Length"] = str(len(body))
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers)
+        if ranged:
+            self.ranges.append((path, request.headers["range"]))
+        with self._lock:
+            cut = self._cuts[path].pop(0) if self._cuts.get(path) else None
+        if cut is not None:
+            return StreamingResponse(_cut_short(body, cut), status_code=status, headers=headers,
+                                     media_type="application/octet-stream")
         return Response(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
     # --- writing ---------------------------------------------------------------------------
@@ -381,6 +396,13 @@ class FakeHub:
         prefix = "" if repo.repo_type == "model" else f"{repo.repo_type}s/"
         return JSONResponse({"commitUrl": f"{self.url}/{prefix}{repo.repo_id}/commit/{commit.oid}",
                              "commitOid": commit.oid, "success": True})
+
+
+async def _cut_short(body: bytes, after: int):
+    """Yield the first `after` bytes, then fail: the server drops the connection mid-body."""
+    yield body[:after]
+    await asyncio.sleep(0.2)  # let the client read what was sent, as with a real outage mid-transfer
+    raise ConnectionResetError("fake hub: connection cut on purpose")
 
 
 @contextlib.contextmanager

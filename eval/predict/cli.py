@@ -1,4 +1,4 @@
-"""`mmad predict --data-dir ROOT --model NAME --out FILE [--backend transformers|openai] [...]`."""
+"""`mmad predict (--data-dir ROOT | --dataset ORG/NAME[@REV]) --model NAME --out FILE [--backend ...] [...]`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from .prompts import SETTINGS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data and output")
-    data.add_argument("--data-dir", required=True, type=Path, help="raw MMAD root (holds mmad.json and images)")
+    where = data.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-dir", type=Path, help="raw MMAD root (holds mmad.json and images) or mmad export folder")
+    where.add_argument("--dataset", metavar="ORG/NAME[@REV]",
+                       help="a published MMAD dataset on the Hub: downloads only the files the run shows, "
+                            "scores against its answer_key.jsonl at the same commit")
     data.add_argument("--out", required=True, type=Path, help="predictions file (JSONL); an existing one is resumed")
     data.add_argument("--config", default=DEFAULT_CONFIG, choices=CONFIG_NAMES, help="which questions (default: all)")
     data.add_argument("--limit", type=int, help="only the config's first N questions")
@@ -33,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prompt.add_argument("--seed", type=int, default=0, help="seed of --permute-options and of sampling")
     model = parser.add_argument_group("model")
     model.add_argument("--backend", default="transformers", choices=("transformers", "openai"))
-    model.add_argument("--model", required=True, help="hub id or local folder; for openai, the served model name")
+    model.add_argument("--model", required=True,
+                       help="hub id or local folder, or 'tiny' (a random tiny LLaVA built here, to try the runner "
+                            "offline); for openai, the served model name")
     model.add_argument("--revision", help="hub revision (transformers)")
     model.add_argument("--max-new-tokens", type=int, default=128)
     model.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -68,6 +74,7 @@ def _backend(args: argparse.Namespace, images):
 
 
 def run(args: argparse.Namespace) -> int:
+    from .data import HubData, LocalData
     from .images import ImageStore
     from .prompts import PromptSettings
     from .runner import ensure_output, run_predictions, score_table, select_prompts
@@ -79,12 +86,13 @@ def run(args: argparse.Namespace) -> int:
     settings = PromptSettings(setting=args.setting, shots=args.shots, domain_knowledge=args.domain_knowledge,
                               cumulative=args.cumulative, permute_seed=args.seed if args.permute_options else None)
     ensure_output(args.out, args.overwrite)
-    prompts = select_prompts(args.data_dir, settings, args.config, args.limit)
-    backend = _backend(args, ImageStore(args.data_dir))
+    data = HubData.open(args.dataset) if args.dataset else LocalData(args.data_dir)
+    prompts = select_prompts(data, settings, args.config, args.limit)
+    backend = _backend(args, ImageStore(data.root))
     run_info = {"prompt": {**asdict(settings), "shots": settings.template_count}, "config": args.config,
-                "limit": args.limit, "data_dir": str(args.data_dir.resolve())}
+                "limit": args.limit, **data.describe()}
     fresh = run_predictions(prompts, backend, args.out, run_info)
     print(f"{args.out}: {len(prompts)} predictions ({fresh} new, {len(prompts) - fresh} resumed)")
     if not args.no_score:
-        print(score_table(args.out, args.data_dir))
+        print(score_table(args.out, data.key_path))
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 from mmad_dataset import MMADError
 
 #: Settings that change what lands in `answer`; a resumed run must match them.
-RUN_DEFINING = ("backend", "model", "revision", "prompt", "generation", "prompt_version")
+RUN_DEFINING = ("backend", "model", "revision", "prompt", "generation", "prompt_version", "dataset")
 
 
 def sidecar_path(predictions: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 from datetime import datetime, timezone
@@ -10,31 +9,31 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import MMADError, describe_missing, read_rows, row_in_config, split_question_id
+from mmad_dataset import MMADError, row_in_config, split_question_id
 
 from .output import PredictionWriter, check_resume, load_done, sidecar_path, write_sidecar
 from .prompts import PROMPT_VERSION, Prompt, PromptSettings, build_prompt
 
 
-def select_prompts(root: Path, settings: PromptSettings, config: str, limit: int | None) -> list[Prompt]:
-    """Prompts for the config's first `limit` questions, in `mmad.json` order (so a rerun with the
-    same limit selects the same questions). Only the files these prompts show must exist (checked below)."""
-    rows = read_rows(root, lenient=True)
+def select_prompts(data: Any, settings: PromptSettings, config: str, limit: int | None) -> list[Prompt]:
+    """Prompts for the config's first `limit` questions, in benchmark order (so a rerun with the same
+    limit selects the same questions). `data` (see `data.py`) then makes sure that exactly the files
+    these prompts show are there: checked on disk, or downloaded from the Hub."""
+    rows = data.rows()
     conversations: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         conversations.setdefault(row["image_path"], []).append(row)
     chosen = [row for row in rows if row_in_config(row, config)][:limit]
-    dk_path = root / "domain_knowledge.json"
-    domain_knowledge = None
-    if settings.domain_knowledge and dk_path.exists():
-        domain_knowledge = json.loads(dk_path.read_text(encoding="utf-8"))
+    domain_knowledge = data.domain_knowledge() if settings.domain_knowledge else None
     prompts = [build_prompt(row, conversations[row["image_path"]][:split_question_id(row["question_id"])[1]],
                             settings, domain_knowledge) for row in chosen]
-    needed = {part["path"]: None for prompt in prompts for part in prompt.parts if part["type"] == "image"}
-    missing = [path for path in needed if not (root / path).is_file()]
-    if missing:
-        raise MMADError(f"{root}: {describe_missing(missing)}; the {settings.setting} prompts need them")
+    data.require(shown_files(prompts), f"the {settings.setting} prompts need them")
     return prompts
+
+
+def shown_files(prompts: list[Prompt]) -> list[str]:
+    """Every image the prompts show, once, in first-shown order."""
+    return list({part["path"]: None for prompt in prompts for part in prompt.parts if part["type"] == "image"})
 
 
 def package_versions() -> dict[str, str]:

@@ -61,3 +61,19 @@ def test_cli_rejects_bad_scale(tmp_path):
     assert result.returncode == 2
     assert "--scale must be in (0, 1]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "mmad.json").write_text('{"mine": 1}')
+    result = subprocess.run([sys.executable, "-m", "mmad.cli", "synth", "--out", str(tmp_path), "--scale", "0.01"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "not an empty folder" in result.stderr and "--force" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mmad.json"]
+    assert (tmp_path / "mmad.json").read_text() == '{"mine": 1}'
+
+    forced = subprocess.run([sys.executable, "-m", "mmad.cli", "synth", "--out", str(tmp_path), "--scale", "0.01",
+                             "--force"], capture_output=True, text=True)
+    assert forced.returncode == 0, forced.stderr
+    assert "conversation" in (tmp_path / "mmad.json").read_text()

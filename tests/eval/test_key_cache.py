@@ -44,3 +44,15 @@ def test_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_key(write_mini(tmp_path))
     assert not (tmp_path / "xdg").exists()
+
+
+def test_the_key_module_does_not_import_its_cache():
+    """key_cache builds on key (types, parsing); key importing key_cache back made an import cycle."""
+    import ast
+
+    import eval.key
+
+    tree = ast.parse(open(eval.key.__file__, encoding="utf-8").read())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if "key_cache" in name}

@@ -3,7 +3,9 @@
 It is not a model: it answers each question by picking the option whose text sorts first, which
 makes the right answer depend on the option texts and not on their letters (so a permuted prompt
 must map back to the same key letter). `faults` scripts failures for the next requests: an int is
-an HTTP status, bytes are a raw 200 body. The real-server check (`transformers serve`) is in
+an HTTP status, bytes are a raw 200 body. `shown()` gives back what each request showed the
+model, in order: texts, and images as the label written into them by `labelled_image` (so a test
+can tell which file was sent even when two files look alike). The real-server check (`transformers serve`) is in
 test_predict_serve.py; it needs packages the project does not install.
 """
 
@@ -20,6 +22,28 @@ from io import BytesIO
 from PIL import Image
 
 _OPTION = re.compile(r"^([A-E])\. (.*)$", re.MULTILINE)
+LABEL = "mmad-test-path"
+
+
+def labelled_image(path: str, size: int = 28) -> bytes:
+    """A small image that carries `path` in its metadata (PNG text chunk, JPEG comment)."""
+    from PIL import PngImagePlugin
+
+    buf = BytesIO()
+    picture = Image.new("RGB", (size, size), tuple(path.encode()[-3:].ljust(3, b"0")))
+    if path.lower().endswith((".jpg", ".jpeg")):
+        picture.save(buf, format="JPEG", comment=path.encode())
+    else:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(LABEL, path)
+        picture.save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def image_label(data: bytes) -> str | None:
+    info = Image.open(BytesIO(data)).info
+    comment = info.get("comment")
+    return info.get(LABEL) or (comment.decode() if isinstance(comment, bytes) else comment)
 
 
 def choose(text: str) -> str:
@@ -39,6 +63,12 @@ class FakeOpenAIServer:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def shown(self) -> list[list[tuple[str, str | None]]]:
+        """Per request, its content parts: ("text", text) or ("image", the image's label)."""
+        return [[("text", part["text"]) if part["type"] == "text"
+                 else ("image", image_label(base64.b64decode(part["image_url"]["url"].split(",", 1)[1])))
+                 for part in body["messages"][0]["content"]] for body in self.requests]
 
     def close(self) -> None:
         self._http.shutdown()

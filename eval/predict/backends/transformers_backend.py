@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mmad_dataset import MMADError
+
 from ..images import LRU, ImageStore
 from ..prompts import Prompt, extract_answer
 
@@ -15,6 +17,22 @@ def chat_messages(prompt: Prompt) -> list[dict[str, Any]]:
     content = [{"type": "text", "text": part["text"]} if part["type"] == "text" else {"type": "image"}
                for part in prompt.parts]
     return [{"role": "user", "content": content}]
+
+
+def _from_pretrained(name: str, revision: str | None, dtype: Any) -> tuple[Any, Any]:
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from ..models import hub_load_options
+
+    options = hub_load_options(name, revision)
+    try:
+        processor = AutoProcessor.from_pretrained(name, revision=revision, **options)
+    except ImportError as exc:  # e.g. Qwen2-VL/2.5-VL's video processor needs torchvision
+        needs = str(exc).strip().splitlines()[0][:300]
+        raise MMADError(f"model {name}: {needs} Install the torchvision build that matches your torch "
+                        "(docs/predict.md, 'Models that need torchvision').") from None
+    model = AutoModelForImageTextToText.from_pretrained(name, revision=revision, dtype=dtype, **options)
+    return processor, model
 
 
 class OncePerImage:
@@ -69,15 +87,24 @@ class TransformersBackend:
     @classmethod
     def load(cls, name: str, *, revision: str | None = None, device: str | None = None,
              **options: Any) -> TransformersBackend:
-        """From the hub or a folder: bf16 on a GPU, float32 on CPU."""
+        """From the hub, a folder or `tiny` (built here, see `models.TINY_MODEL`): bf16 on a GPU, float32 on CPU."""
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        from ..models import TINY_MODEL
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        processor = AutoProcessor.from_pretrained(name, revision=revision)
-        model = AutoModelForImageTextToText.from_pretrained(name, revision=revision, dtype=dtype).to(device)
-        return cls(processor, model, name=name, revision=revision, **options)
+        if name != TINY_MODEL:
+            processor, model = _from_pretrained(name, revision, dtype)
+        else:
+            import tempfile
+
+            from ..random_model import build_random_vlm
+
+            with tempfile.TemporaryDirectory(prefix="mmad-tiny-") as folder:
+                build_random_vlm(folder)
+                processor, model = _from_pretrained(folder, None, dtype)
+        return cls(processor, model.to(device), name=name, revision=revision, **options)
 
     def settings(self) -> dict[str, Any]:
         mode = {"mode": "loglik"} if self.loglik else {"mode": "generate", **self.generation}
