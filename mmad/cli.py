@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("mmad.export_cli", "write a Hub-ready dataset folder (every config, images stored once)"),
     "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
     "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
+    "vlmevalkit": ("mmad.vlmevalkit_cli", "export MMAD as a VLMEvalKit TSV; import its predictions as JSONL"),
     "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),
 }
 
