@@ -4,11 +4,13 @@ images and prompt as `mmad predict` shows them, and aggregation equal to `mmad s
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
 from conftest import TASK_DIR, load_task_utils
+from fake_hub import fake_hub  # noqa: F401  (pytest fixture)
 from PIL import Image
 
 from eval import load_key, read_predictions, score
@@ -98,6 +100,23 @@ def test_a_template_missing_from_the_export_is_a_clear_error(tiny_root, tmp_path
     doc = load_dataset(str(bare), "all", split="test")[0]
     with pytest.raises(utils.MMADError, match="lacks MVTec-AD/.* that question"):
         utils.doc_to_visual(doc, {"setting": "k-shot", "shots": 3})
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_export_uploaded_to_a_fake_hub_shows_the_same_images(tiny_export, tiny_root, fake_hub):
+    """dataset_path as a Hub id: the images (k-shot templates included) come from the Hub snapshot."""
+    from datasets import load_dataset
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=fake_hub.url, token="fake-token")
+    api.create_repo("mmad-org/MMAD", repo_type="dataset")
+    api.upload_folder(folder_path=tiny_export, repo_id="mmad-org/MMAD", repo_type="dataset")
+    doc = load_dataset("mmad-org/MMAD", "goodsad", split="test")[0]
+    assert str(utils.dataset_root(doc)).startswith(os.environ["HF_HOME"])  # the Hub snapshot, not the folder
+    entry = json.loads((tiny_root / "mmad.json").read_text(encoding="utf-8"))[doc["image_path"]]
+    paths = [*entry["random_templates"][:2], doc["image_path"]]
+    shown = utils.doc_to_visual(doc, {"setting": "k-shot", "shots": 2})
+    assert [_pixels(p) for p in shown] == [_pixels(Image.open(tiny_root / path)) for path in paths]
 
 
 def _items(docs, replies: dict[str, str]):
