@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _top_parser() -> argparse.ArgumentParser:
-    lines = "\n".join(f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items())
+    lines = "\n".join(f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items())
     return argparse.ArgumentParser(
         prog="mmad", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="MMAD toolkit: dataset export, scoring, prediction and leaderboard tools.",

@@ -68,6 +68,38 @@ def predict_replies(tiny_root: Path, tiny_model: Path, tmp_path_factory: pytest.
             for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
 
 
+_SETTINGS_PROBE = """
+import json, sys
+from lmms_eval.tasks import TaskManager, get_task_dict
+names = ["mmad", "mmad_0shot", "mmad_1shot_plus", "mmad_kshot", "mmad_visa_dk"]
+manager = TaskManager(include_path=sys.argv[1], model_name="llava_hf")
+found = {}
+for kind in ("chat", "simple"):
+    for name, task in get_task_dict(names, manager, task_type=kind).items():
+        doc = task.test_docs()[0]
+        if kind == "chat":
+            content = task.doc_to_messages(doc)[0]["content"]
+            text = "".join(part.get("text", "") for part in content)
+            images = sum(part["type"] == "image" for part in content)
+        else:
+            text, images = task.doc_to_text(doc), len(task.doc_to_visual(doc))
+        found[f"{kind} {name}"] = [len(task.test_docs()), images, "domain knowledge" in text]
+print(json.dumps(found))
+"""
+
+
+def test_each_setting_reaches_the_prompt_through_lmms_evals_task_manager(tiny_export, raw_rows):
+    run = subprocess.run([str(VENV_PYTHON), "-c", _SETTINGS_PROBE, str(TASK_DIR)], cwd=tiny_export.parent,
+                         capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    visa = sum(r["image"].startswith("VisA/") for r in raw_rows)
+    expected = {"mmad": [len(raw_rows), 2, False], "mmad_0shot": [len(raw_rows), 1, False],
+                "mmad_1shot_plus": [len(raw_rows), 2, False], "mmad_kshot": [len(raw_rows), 3, False],
+                "mmad_visa_dk": [visa, 2, True]}
+    assert found == {f"{kind} {name}": value for kind in ("chat", "simple") for name, value in expected.items()}
+
+
 @pytest.mark.parametrize("interface", ["chat", "simple"])
 def test_lmms_eval_numbers_are_mmad_score_and_the_file_is_accepted_by_the_board(
         interface, tiny_export, tiny_model, predict_replies, tmp_path):

@@ -87,8 +87,9 @@ def _pictures(doc: dict[str, Any], prompt: Prompt) -> list[Any]:
     paths = [part["path"] for part in prompt.parts if part["type"] == "image"]
     missing = [path for path in paths if not (root / path).is_file()]
     if missing:
-        raise MMADError(f"{root}: lacks {missing[0]} (and {len(missing) - 1} more) that question "
-                        f"{doc['question_id']} shows; export with an `mmad export` that copies every template")
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise MMADError(f"{root}: lacks {missing[0]}{more} that question {doc['question_id']} shows; "
+                        "export with an `mmad export` that copies every template")
     return [_store(root).picture(path) for path in paths]
 
 
