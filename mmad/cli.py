@@ -21,12 +21,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("mmad.publish_cli", "upload a validated export as a Hub dataset repo, resumably"),
     "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
     "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
+    "vlmevalkit": ("mmad.vlmevalkit_cli", "export MMAD as a VLMEvalKit TSV; import its predictions as JSONL"),
     "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),
 }
 
 
 def _top_parser() -> argparse.ArgumentParser:
-    lines = "\n".join(f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items())
+    lines = "\n".join(f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items())
     return argparse.ArgumentParser(
         prog="mmad", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="MMAD toolkit: dataset export, scoring, prediction and leaderboard tools.",
