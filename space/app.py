@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import html
 import json
@@ -196,24 +197,46 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                           show_reference=True if show_reference is None else bool(show_reference), **chosen)
         return populate.board_view(board.rows, filters, view or populate.OVERALL)
 
-    def leaderboard(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+    def refresh_table(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
                     sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
                     setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                     measured: list[str] | None = None, protocols: list[str] | None = None,
                     coverages: list[str] | None = None, show_reference: bool = True,
                     columns: list[str] | None = None):
         """The main table for the given view, filters, sort and columns, and a line saying what it shows."""
-        shown = current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                        coverages, show_reference)
-        frame = populate.table(shown, columns or populate.DEFAULT_COLUMNS, sort_by)
+        frame, line = board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                                  protocols, coverages, show_reference, columns)
         table_update = gr.Dataframe(value=populate.styled(frame), datatype=populate.datatypes(frame),
                                     column_widths=populate.column_widths(frame), visible=not frame.empty)
-        return table_update, summary_line(shown, search, show)
+        return table_update, line
+
+    def board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
+                    coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
+        shown = current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
+                        coverages, show_reference)
+        return populate.table(shown, columns or populate.DEFAULT_COLUMNS, sort_by), summary_line(shown, search, show)
+
+    def leaderboard_api(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+                        sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
+                        setting_choices: list[str] | None = None, exposures: list[str] | None = None,
+                        measured: list[str] | None = None, protocols: list[str] | None = None,
+                        coverages: list[str] | None = None, show_reference: bool = True,
+                        columns: list[str] | None = None) -> dict:
+        """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
+
+        Every argument is optional; a list left out selects every value."""
+        frame, line = board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                                  protocols, coverages, show_reference, columns)
+        data = frame.astype(object).where(frame.notna(), None).values.tolist()
+        shown = [[populate.fixed(v, "%" if c in populate.PERCENT_COLUMNS else "") if c in populate.NUMBER_COLUMNS
+                  else v for c, v in zip(frame.columns, values)] for values in data]
+        return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
 
     def summary_line(shown: View, search: str, show: str) -> str:
         hidden = sum(1 for r in board.rows if not r.comparable and populate.numbers(r, shown.view).average is not None)
         if not shown.rows:
-            what = f"for “{populate.escape_markdown(search)}”" if search else "with these filters"
+            quoted = search if len(search) <= 60 else search[:60] + "…"  # never echo a user's text unbounded
+            what = f"for “{populate.escape_markdown(quoted)}”" if search else "with these filters"
             return (f"**No results** {what} in {shown.view}. Clear the search, widen the filters"
                     + (f" or show all entries ({hidden} are not comparable)." if show != populate.ALL_ENTRIES else "."))
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
@@ -247,8 +270,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         return (charts_module.bar_figure(shown, references), charts_module.radar_figure(entries, kept, shown.view),
                 gr.Dropdown(choices=picker, value=kept))
 
-    def export(fmt, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-               coverages, show_reference, columns):
+    def export(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+               sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
+               setting_choices: list[str] | None = None, exposures: list[str] | None = None,
+               measured: list[str] | None = None, protocols: list[str] | None = None,
+               coverages: list[str] | None = None, show_reference: bool = True, columns: list[str] | None = None,
+               *, fmt: str = "csv") -> str:
+        """The current view as a CSV or JSON file (every field, formula-leading text neutralised)."""
         shown = current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                         coverages, show_reference)
         return exports.write(populate.plain_table(shown, sort_by or "Average"), fmt)
@@ -331,7 +359,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         gr.Markdown(f"# {about.TITLE}")
         gr.Markdown(about.INTRODUCTION)
         meta = gr.Markdown(elem_id="board-meta")
-        discarded = gr.State()  # handlers owned elsewhere still return the header; the page recomputes it
+        # submit/refresh/rescore return the header too (their API keeps that shape); it lands in this hidden
+        # sink so that an error pill never covers the visible header, which the page then recomputes
+        discarded = gr.Markdown(visible=False)
         with gr.Tabs():
             with gr.Tab("Leaderboard", id="board"):
                 with gr.Row(equal_height=True):
@@ -426,14 +456,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
         for control in controls:
             event = control.submit if control is search else control.change
-            event(leaderboard, *table_views, api_name="leaderboard" if control is search else False,
-                  api_visibility="public" if control is search else "private")
+            event(refresh_table, *table_views, api_visibility="private")
             event(charts, *chart_views, api_visibility="private")
         chosen.input(lambda *values: charts(*values, keep_empty=True), *chart_views, api_visibility="private")
         table.select(row_detail, [view], [detail, heatmap], api_visibility="private").then(
             None, None, None, js="() => document.getElementById('row-detail-text')?.scrollIntoView({block: 'start'})")
         for button, fmt in ((csv_button, "csv"), (json_button, "json")):
-            button.click(lambda *a, fmt=fmt: export(fmt, *a), controls, download, api_name=f"export_{fmt}").then(
+            button.click(functools.partial(export, fmt=fmt), controls, download, api_name=f"export_{fmt}").then(
                 lambda: gr.File(visible=True), None, download, api_visibility="private")
         submitted = submit_button.click(
             submit, [predictions, model_name, link, license_box, size, model_type, setting, training_exposure, notes],
@@ -441,11 +470,12 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         for done in (submitted,
                      refresh_button.click(refresh, None, [status, discarded], api_name="refresh"),
                      rescore_button.click(rescore, None, [rescore_outcome, discarded], api_name="rescore")):
-            done.success(header, None, [meta, status], api_visibility="private").success(
-                leaderboard, *table_views, api_visibility="private").success(
+            done.success(lambda: header(), None, [meta, status], api_visibility="private").success(
+                refresh_table, *table_views, api_visibility="private").success(
                 charts, *chart_views, api_visibility="private")
+        gr.api(leaderboard_api, api_name="leaderboard")
         demo.load(header, None, [meta, status], api_name="header", api_visibility="public")
-        demo.load(leaderboard, *table_views, api_visibility="private")
+        demo.load(refresh_table, *table_views, api_visibility="private")
         demo.load(charts, *chart_views, api_visibility="private")
         demo.load(admin_panel, None, admin, api_visibility="private")
     return demo
