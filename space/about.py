@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmad_dataset as mm
+from space import taxonomy
 
 TITLE = "MMAD leaderboard — multimodal LLMs as industrial anomaly inspectors"
 
@@ -14,7 +15,11 @@ traceable: **reported** rows are copied from papers or released result files and
 and are re-scored whenever the scorer or the answer key is corrected.
 """
 
-ABOUT = """
+def _values(values: tuple[str, ...]) -> str:
+    return ", ".join(f"*{value}*" for value in values)
+
+
+ABOUT = f"""
 ## What the columns mean
 
 - **Subtasks.** Anomaly Discrimination (is there a defect?), Defect Classification, Defect
@@ -30,18 +35,61 @@ ABOUT = """
 - **Official protocol** reproduces the upstream scorer: questions without a usable answer are
   dropped from the denominators, as the authors' scripts do.
 - **Strict protocol** counts a missing or unparseable answer as wrong, so a submission cannot
-  gain by skipping hard questions. **Coverage** is the share of questions with a valid answer.
+  gain by skipping hard questions.
+- **Coverage** (verified rows) is the share of the benchmark's questions that the prediction file
+  answers at all: questions with a prediction, valid or not, divided by all questions in the answer
+  key. An unparseable answer still counts as predicted; it shows up in the **invalid rate** instead.
 - **Verified** rows carry the scorer version, the answer key's sha256 and the data revision they
   were scored with. **Reported** rows cannot be re-scored: no per-question predictions exist.
-  Reference lines (random chance, human expert, ordinary human) are shown but not ranked; the
-  human rows were measured on a sample of questions.
+  Ties: entries whose numbers are equal at the precision shown share a rank.
+
+## Which results are compared with which
+
+Every entry, reported or verified, is one run of a model and says:
+
+- **Setting**: {_values(taxonomy.SETTINGS)}: what the model is shown besides the query image,
+  in the paper's terms (no template; one random normal template of the same category, the paper's
+  default; the most similar normal template; several templates; the category's defect descriptions
+  in the prompt), plus inputs the paper does not use (heat maps, expert models, agents, soft prompts).
+- **Protocol**: {_values(taxonomy.PROTOCOLS)}. *{taxonomy.OFFICIAL_PROTOCOL}* is the aggregation above;
+  a reported result computed another way (for example accuracy pooled per question type, with no
+  per-source average and no balanced anomaly discrimination) is *{taxonomy.OTHER_PROTOCOL}*, and says how.
+- **Coverage**: {_values(taxonomy.COVERAGES)}. A verified submission is *{taxonomy.FULL_COVERAGE}* when
+  it answers at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions. A reported result is
+  *{taxonomy.SUBSET_COVERAGE}* when its source ran part of the benchmark (a sample of questions, a
+  subset of images, the test part of a train/test split of MMAD) and says which part.
+- **Training exposure**: {_values(taxonomy.TRAINING_EXPOSURES)}: what the model saw in training that
+  MMAD tests, as its authors declare it.
+- **Measured by**: {_values(taxonomy.MEASURED_BY)}.
+
+**The default ranking shows only comparable entries**: the *{taxonomy.OFFICIAL_PROTOCOL}* protocol,
+*{taxonomy.FULL_COVERAGE}* coverage, a {" or ".join(sorted(taxonomy.STANDARD_SETTINGS))} setting and
+*{taxonomy.NO_EXPOSURE}* training exposure. Everything else is one filter away, with the reason next
+to it. Reference lines (random chance, human expert, ordinary human) are shown but never ranked.
+
+## Where the reported numbers come from
+
+Each reported entry lists every text that carries its numbers, with the table or row, whether that
+text ran the model or copied the number, and how confident we are in it. When the paper and the
+authors' released per-model results are the same run, they are one entry with both sources; GPT-4o
+and AnomalyGPT have two different runs each, and say how they differ. `docs/results.md` in the
+repository lists every entry's sources and the published results we left out, with the reason.
+
+The human rows: the paper version we could read has no human table. Both rows appear in a later
+version's Table 2 as transcribed by a third party, and the expert row also in the AD-Copilot
+README by the same authors. How many questions and annotators the human study used is not stated
+in any of these texts.
 
 ## Flags
 
-- *single-image model reported 0-shot*: the model cannot take the normal template image.
-- *trains on MMAD or its source images*: the scores are not zero-shot transfer.
-- *subset run*: only part of the benchmark was answered; not comparable to full runs.
+- *unconfirmed: …*: a number we could not check against its parts (an average without subtask
+  scores, cells that do not average to the printed value); its confidence is low.
+- *subset run*, *run quantised (…)*, *differs from the paper's run*: what they say; the entry's notes
+  give the details.
+- *protocol presumed official*: the source does not say how it scored; it tabulates its numbers
+  against the paper's.
 
+""" + """
 ## How to make a prediction file
 
 One JSON object per line (JSONL), one line per question:
