@@ -47,7 +47,7 @@ def fill_store(store: LocalStore, root: Path, count: int) -> None:
         content = predictions(rows, i)
         sid = new_submission_id()
         metadata = {"model_name": f"bench-model-{i}", "link": "", "license": "", "size": f"{1 + i % 80}B",
-                    "model_type": "open", "setting": "1-shot", "training_exposure": "none", "notes": "",
+                    "model_type": "open", "setting": "1-shot", "training_exposure": "none declared", "notes": "",
                     "user": f"user{i % 50}", "submitted_at": "2026-01-01T00:00:00Z",
                     "predictions_sha256": str(i), "predictions_file": "predictions.jsonl", "submission_id": sid}
         store.save(Files.for_submission(sid, content, "predictions.jsonl", metadata,

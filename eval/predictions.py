@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mmad_dataset import LETTERS, TYPE_TO_SUBTASK
 
-from .errors import ScoringError
+from .errors import ScoringError, quoted
 from .extract import strict_letter, upstream_letter
 from .gc_pause import gc_paused
 from .key import AnswerKey, Question
@@ -55,13 +57,19 @@ class Predictions:
 
 @gc_paused
 def read_predictions(source: str | Path | bytes, key: AnswerKey, *,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> Predictions:
-    """Parse predictions from a path or raw bytes; raises ScoringError on anything unscorable."""
+                     max_bytes: int = DEFAULT_MAX_BYTES, trust_file_gold: bool = False) -> Predictions:
+    """Parse predictions from a path or raw bytes; raises ScoringError on anything unscorable.
+
+    Gold letters always come from the answer key. An upstream answers file carries its own
+    `correct_answer`; one that disagrees with the key is refused, because otherwise a file can bring
+    its own answer key and score 100. `trust_file_gold=True` restores upstream's behaviour (the
+    file's letter is gold) for reproducing numbers computed that way; the Space never sets it.
+    """
     data = _read_bytes(source, max_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
     text, notes = _decode(data)
     if text.lstrip().startswith("["):
-        records, strict, more = _parse_upstream(text, key)
+        records, strict, more = _parse_upstream(text, key, trust_file_gold)
         return Predictions("upstream", sha256, key.sha256, records, strict, (*notes, *more))
     _refuse_one_object(text)
     records, strict = _parse_jsonl(text, key)
@@ -69,6 +77,8 @@ def read_predictions(source: str | Path | bytes, key: AnswerKey, *,
 
 
 def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
+    """The file's bytes, read with the limit: only a regular file is read, and never past `max_bytes`,
+    so a device (/dev/zero), a FIFO or a file growing while it is read is refused instead of filling memory."""
     limit = f"the limit of {max_bytes / 1e6:g} MB (raise it with --max-mb / max_bytes)"
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > max_bytes:
@@ -76,14 +86,22 @@ def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
         return bytes(source)
     path = Path(source)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ScoringError(f"{path}: is a folder; pass the prediction file itself")
-        if size > max_bytes:
-            raise ScoringError(f"{path}: {size / 1e6:.1f} MB, over {limit}")
-        return path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except OSError as exc:
         raise ScoringError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        what = "is a folder" if stat.S_ISDIR(mode) else "is not a regular file (a device, FIFO or socket)"
+        raise ScoringError(f"{path}: {what}; pass the prediction file itself")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise ScoringError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise ScoringError(f"{path}: over {limit}")
+    return data
 
 
 def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -120,6 +138,8 @@ def _loads(text: str, where: str) -> Any:
         raise ScoringError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
         raise ScoringError(f"{where}: JSON nested too deeply") from None
+    except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+        raise ScoringError(f"{where}: a number has too many digits to be an answer") from None
 
 
 def _parse_jsonl(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict]:
@@ -142,7 +162,7 @@ def _parse_jsonl(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict]:
                                else f'line {lineno}: missing "question_id"')
         question = key.by_id.get(qid)
         if question is None:
-            unknown.append(f"line {lineno}: {qid!r}")
+            unknown.append(f"line {lineno}: {quoted(qid)}")
             continue
         if qid in first_line:
             raise ScoringError(f"line {lineno}: duplicate question_id {qid!r} (first on line {first_line[qid]})")
@@ -214,7 +234,8 @@ def _fields(obj: dict, question: Question, where: str) -> tuple[str, str | None]
     return answer, response
 
 
-def _parse_upstream(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict, tuple[str, ...]]:
+def _parse_upstream(text: str, key: AnswerKey,
+                    trust_file_gold: bool = False) -> tuple[tuple[Record, ...], dict, tuple[str, ...]]:
     """Upstream answers JSON: the k-th record of an image is the image's k-th question in the key."""
     data = _loads(text, "answers JSON")
     if not isinstance(data, list):
@@ -225,20 +246,34 @@ def _parse_upstream(text: str, key: AnswerKey) -> tuple[tuple[Record, ...], dict
     strict: dict[str, tuple[str | None, str]] = {}
     seen: dict[str, int] = {}
     unknown: list[str] = []
+    disagreeing: list[str] = []
     relabelled = 0
     for number, item in enumerate(data, 1):
         question = _upstream_question(item, number, key, seen, unknown)
         if question is None:
             continue
         correct, given = item["correct_answer"], item["gpt_answer"]
+        extracted = strict_letter(given, question.options) if isinstance(given, str) else None
+        if not trust_file_gold:
+            if correct != question.answer:
+                disagreeing.append(f"record {number}: {quoted(correct)}, the key says {question.answer!r}")
+            records.append(Record(question.qid, question.answer, given))
+            strict[question.qid] = (extracted, question.answer)
+            continue
         records.append(Record(question.qid, correct, given))
         gold = correct if isinstance(correct, str) and correct in question.options else question.answer
         relabelled += gold != question.answer
-        strict[question.qid] = (strict_letter(given, question.options) if isinstance(given, str) else None, gold)
+        strict[question.qid] = (extracted, gold)
     if unknown:
         raise ScoringError(_unknown_message(unknown, key))
+    if disagreeing:
+        raise ScoringError(
+            f"{len(disagreeing)} record(s) carry a correct_answer other than the answer key's, e.g. "
+            f"{'; '.join(disagreeing[:_SHOWN])}. Gold letters come from the answer key only. If your script "
+            "shuffled the options, write JSON Lines with the chosen option's letter in the benchmark's order; "
+            "`mmad score --trust-file-gold` reproduces upstream's numbers locally, never on the board")
     notes = (f"{relabelled} record(s) carry a gold letter other than the key's (options shuffled at query "
-             "time); the strict protocol judges them against the file's letter",) if relabelled else ()
+             "time); --trust-file-gold judged them against the file's letter",) if relabelled else ()
     return tuple(records), strict, notes
 
 
@@ -257,7 +292,7 @@ def _upstream_question(item: Any, number: int, key: AnswerKey, seen: dict[str, i
         raise ScoringError(f'{where}: "image" and "question_type" must be strings')
     questions = key.by_image.get(image)
     if questions is None:
-        unknown.append(f"record {number}: {image!r}")
+        unknown.append(f"record {number}: {quoted(image)}")
         return None
     index = seen.get(image, 0)
     seen[image] = index + 1
@@ -265,7 +300,7 @@ def _upstream_question(item: Any, number: int, key: AnswerKey, seen: dict[str, i
         raise ScoringError(f"{where}: {image} has more records than its {len(questions)} question(s) in the key")
     question = questions[index]
     if TYPE_TO_SUBTASK.get(qtype) != question.subtask:
-        raise ScoringError(f"{where}: question {index} of {image} is {qtype!r} in the file but "
+        raise ScoringError(f"{where}: question {index} of {image} is {quoted(qtype)} in the file but "
                            f"{question.question_type!r} in the key; records of an image must follow its "
                            "conversation order")
     return question

@@ -18,6 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resamples", type=int, default=1000,
                         help="bootstrap resamples for the interval of the average; 0 disables it (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--trust-file-gold", action="store_true",
+                        help="for reproducing old numbers only: judge an upstream answers JSON against its own "
+                             "correct_answer, as upstream's scorer does, instead of the answer key (a file can "
+                             "then bring its own key; the board never does this)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +45,8 @@ def _score_and_print(args: argparse.Namespace) -> int:
     if args.max_mb <= 0 or args.resamples < 0:
         raise ScoringError("--max-mb must be positive and --resamples at least 0")
     key = load_key(args.key)
-    predictions = read_predictions(args.predictions, key, max_bytes=int(args.max_mb * 1e6))
+    predictions = read_predictions(args.predictions, key, max_bytes=int(args.max_mb * 1e6),
+                                   trust_file_gold=args.trust_file_gold)
     result = score(predictions, key, args.protocol, resamples=args.resamples, seed=args.seed)
     text = json.dumps(result, indent=1, ensure_ascii=False)
     if args.json == "-":

@@ -130,24 +130,19 @@ def serve_demo(workdir: Path):
                             **launch_options(settings))
     Client(url, verbose=False, download_files=False).predict(
         handle_file(str(key.sample_predictions)), "Demo-VL-7B", link="https://example.org/demo-vl", size="7B",
-        training_exposure="none declared" if "none declared" in _exposures() else "none",
+        training_exposure=NO_EXPOSURE,
         notes="the demo's sample prediction file", api_name="/submit")
     return demo, url
 
 
-def _exposures() -> tuple[str, ...]:
-    from space.submit import TRAINING_EXPOSURE
-
-    return tuple(TRAINING_EXPOSURE)
-
-
 def _labels():
     from space.populate import ALL_ENTRIES, COMPARABLE_ONLY
+    from space.taxonomy import NO_EXPOSURE
 
-    return ALL_ENTRIES, COMPARABLE_ONLY
+    return ALL_ENTRIES, COMPARABLE_ONLY, NO_EXPOSURE
 
 
-ALL_LABEL, COMPARABLE_LABEL = _labels()
+ALL_LABEL, COMPARABLE_LABEL, NO_EXPOSURE = _labels()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import html
 import json
 import os
 import sys
@@ -26,13 +25,13 @@ import gradio as gr
 import pandas as pd
 
 from mmad_dataset import MMADError
-from space import about, populate, taxonomy
+from space import about, identity, messages, populate, taxonomy
 from space import charts as charts_module
 from space.envs import REPORTED_DIR, Settings, load_settings
 from space.populate import Filters, Row, View
-from space.scoring import KeyInfo, resolve_key
+from space.scoring import KeyInfo, resolve_key, temporary_folder
 from space.storage import HubStore, LocalStore, Store, Stored
-from space.submit import TRAINING_EXPOSURE, Submitter
+from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter, discard_upload
 
 _FROM_SETTINGS = object()
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
@@ -108,11 +107,6 @@ def load_reported(folder: str | Path) -> list[dict]:
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(folder).glob("*.json"))]
 
 
-def user_error(message: str) -> gr.Error:
-    """A pop-up that shows `message` literally: Gradio renders pop-up text as HTML."""
-    return gr.Error(html.escape(message), print_exception=False)
-
-
 class Exports:
     """Downloads in one shared folder, named by content hash and pruned to the newest few, so no start
     and no click leaves a temporary folder behind and concurrent users never overwrite each other."""
@@ -139,11 +133,6 @@ class Exports:
         return str(path)
 
 
-def store_label(store: Store) -> str:
-    """What the header says about the store: the Hub repo, never a server path."""
-    return "local folder" if isinstance(store, LocalStore) else store.describe()
-
-
 def make_store(settings: Settings) -> Store:
     """A Hub store when a submissions repo is configured, else the local folder (a temp one in demo mode)."""
     if settings.submissions_repo:
@@ -151,16 +140,20 @@ def make_store(settings: Settings) -> Store:
         return HubStore(settings.submissions_repo, token=settings.hf_token, mirror=mirror,
                         endpoint=settings.hub_endpoint)
     if settings.demo:
-        return LocalStore(tempfile.mkdtemp(prefix="mmad-demo-store-"))
+        return LocalStore(temporary_folder("mmad-demo-store-"))
     return LocalStore(settings.store_dir)
 
 
 def _user(profile: gr.OAuthProfile | None, settings: Settings) -> str:
-    if profile is not None:
-        return profile.username
-    if settings.login_required:
-        raise gr.Error("Log in with your Hugging Face account (button above) to submit.")
-    return settings.local_user
+    try:
+        return identity.user(profile, settings)
+    except MMADError as exc:
+        raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
+
+
+def _client(request: gr.Request | None) -> str:
+    """The caller's address, for limiting failed attempts per address."""
+    return str(getattr(getattr(request, "client", None), "host", "") or "")
 
 
 def build_demo(settings: Settings | None = None, *, store: Store | None = None, key=_FROM_SETTINGS,
@@ -171,6 +164,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     the app is built, so tests and offline runs keep it off.
     """
     settings = settings or load_settings()
+    identity.check_settings(settings)
     store = store if store is not None else make_store(settings)
     key_info: KeyInfo | None = resolve_key(settings) if key is _FROM_SETTINGS else key
     enable_login = settings.login_required if enable_login is None else enable_login
@@ -286,7 +280,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         values = evt.row_value or []
         row = board.find(str(values[-1])) if values else None
         if row is None:
-            raise user_error("That row is no longer on the board; reload the page.")
+            raise gr.Error(messages.for_page("That row is no longer on the board; reload the page."),
+                           print_exception=False)
         everything = populate.board_view(board.rows, Filters(show=populate.ALL_ENTRIES), view or populate.OVERALL)
         heatmap = charts_module.category_heatmap(row)
         return (populate.detail_markdown(row, everything),
@@ -307,21 +302,25 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         demo_text = f", {counted['synthetic']} synthetic (demo, never ranked)" if counted["synthetic"] else ""
         return (f"Last updated: **{populate.last_updated(board.rows)}** · {counted['verified']} verified{demo_text}, "
                 f"{counted['reported']} reported entries ({counted['ranked']} comparable and ranked) · "
-                f"store: {populate.escape_markdown(store_label(store))} · answer key: "
-                f"{populate.escape_markdown(key_text)}{startup_note}")
+                f"store: {populate.escape_markdown(store.describe())} · answer key: "
+                f"{populate.escape_markdown(key_text)}{startup_note}"
+                f"{messages.for_page(' · ' + store.health()) if store.health() else ''}")
 
     def submit(predictions: str | None, model_name: str, link: str = "", license: str = "", size: str = "",
-               model_type: str = "open", setting: str = "1-shot", training_exposure: str = "unknown",
-               notes: str = "", profile: gr.OAuthProfile | None = None):
+               model_type: str = "open", setting: str = DEFAULT_SETTING,
+               training_exposure: str = DEFAULT_TRAINING_EXPOSURE, notes: str = "",
+               profile: gr.OAuthProfile | None = None, request: gr.Request = None):
         """Score a prediction file (JSONL or upstream answers JSON) and add it to the board."""
-        user = _user(profile, settings)
         metadata = {"model_name": model_name, "link": link, "license": license, "size": size,
                     "model_type": model_type, "setting": setting, "training_exposure": training_exposure,
                     "notes": notes}
         try:
-            stored = submitter.submit(predictions or b"", metadata, user)
+            user = _user(profile, settings)
+            stored = submitter.submit(predictions or b"", metadata, user, client=_client(request))
         except MMADError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
+        finally:
+            discard_upload(predictions, gr.utils.get_upload_folder())
         board.add(stored)
         official, strict = stored.result["official"], stored.result["strict"]
         message = (f"✓ Scored and stored as `{stored.id}`: official average **{official['average']:.2f}**, "
@@ -329,31 +328,29 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                    f"The row is on the board now.")
         return message, status_table(), meta_line()
 
-    def rescore(profile: gr.OAuthProfile | None = None):
+    def rescore(admin_token: str = "", profile: gr.OAuthProfile | None = None):
         """Admins only: re-score every stored prediction file with the current scorer and key."""
         from space.rescore import rescore_all
 
-        user = _user(profile, settings)
-        if user not in settings.admins:
-            raise gr.Error(f"{user} is not an admin (MMAD_ADMINS); only admins can re-score.")
-        if key_info is None:
-            raise gr.Error("no answer key is configured")
         try:
+            identity.check_admin(profile, settings, admin_token)
+            if key_info is None:
+                raise identity.NotAllowed("no answer key is configured")
             report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes)
         except MMADError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         board.reload()
-        return report.summary(), meta_line()
+        return messages.bounded(report.summary()), meta_line()
 
     def refresh():
+        """Read the store again; when the Hub does not answer, the mirror is shown and the meta line says so."""
         store.refresh()
         submitter.reload()
         board.reload()
         return status_table(), meta_line()
 
     def admin_panel(profile: gr.OAuthProfile | None = None):
-        user = profile.username if profile is not None else (None if settings.login_required else settings.local_user)
-        return gr.Accordion(visible=user in settings.admins)
+        return gr.Accordion(visible=identity.may_administer(profile, settings))
 
     with gr.Blocks(title="MMAD leaderboard") as demo:
         gr.Markdown(f"# {about.TITLE}")
@@ -425,8 +422,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                     size = gr.Textbox(value="", label="Size (parameters)", placeholder="e.g. 7B")
                 with gr.Row():
                     model_type = gr.Dropdown(list(populate.TYPES), value="open", label="Type")
-                    setting = gr.Dropdown(list(taxonomy.SETTINGS), value="1-shot", label="Setting")
-                    training_exposure = gr.Dropdown(list(TRAINING_EXPOSURE), value=TRAINING_EXPOSURE[-1],
+                    setting = gr.Dropdown(list(taxonomy.SETTINGS), value=DEFAULT_SETTING, label="Setting")
+                    training_exposure = gr.Dropdown(list(taxonomy.TRAINING_EXPOSURES), value=DEFAULT_TRAINING_EXPOSURE,
                                                     label="Training exposure to MMAD, its source datasets or other "
                                                           "industrial data")
                 notes = gr.Textbox(value="", label="Notes (prompting, decoding, resolution, anything a reader needs)",
@@ -439,6 +436,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                 status = gr.Dataframe(interactive=False, wrap=True, label="Status", elem_id="status-table")
                 refresh_button = gr.Button("Refresh from storage", size="sm")
                 with gr.Accordion("Admin: re-score everything", open=False, visible=False) as admin:
+                    admin_token = gr.Textbox(label="Admin token (MMAD_ADMIN_TOKEN; not needed on a Space)",
+                                             type="password", visible=not settings.on_space)
                     rescore_button = gr.Button("Re-score all stored prediction files", variant="stop")
                     rescore_outcome = gr.Markdown()
             with gr.Tab("About", id="about"):
@@ -469,7 +468,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
             [outcome, status, discarded], api_name="submit", concurrency_limit=4)
         for done in (submitted,
                      refresh_button.click(refresh, None, [status, discarded], api_name="refresh"),
-                     rescore_button.click(rescore, None, [rescore_outcome, discarded], api_name="rescore")):
+                     rescore_button.click(rescore, [admin_token], [rescore_outcome, discarded], api_name="rescore")):
             done.success(lambda: header(), None, [meta, status], api_visibility="private").success(
                 refresh_table, *table_views, api_visibility="private").success(
                 charts, *chart_views, api_visibility="private")

@@ -6,7 +6,6 @@ so the code is the same locally, in tests and on the Hub.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ class Settings:
     on_space: bool
     require_login: bool
     admins: frozenset[str]
+    admin_token: str | None
     local_user: str
     max_per_day: int
     max_upload_mb: float
@@ -44,7 +44,8 @@ class Settings:
 
     @property
     def login_required(self) -> bool:
-        """On a Space submissions must be attributable to a Hub account."""
+        """On a Space submissions must be attributable to a Hub account. Outside one, MMAD_REQUIRE_LOGIN
+        is refused at start (space.identity.check_settings): Gradio's mocked login makes anyone the token's owner."""
         return self.on_space or self.require_login
 
     @property
@@ -55,7 +56,6 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `environ` (default: the process environment)."""
     env = os.environ if environ is None else environ
-    local_user = env.get("MMAD_LOCAL_USER") or getpass.getuser() or "local"
     return Settings(
         store_dir=Path(env.get("MMAD_STORE") or DEFAULT_STORE),
         submissions_repo=env.get("MMAD_SUBMISSIONS_REPO") or None,
@@ -67,7 +67,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         on_space=bool(env.get("SPACE_ID")),
         require_login=_flag(env.get("MMAD_REQUIRE_LOGIN")),
         admins=frozenset(n.strip() for n in (env.get("MMAD_ADMINS") or "").split(",") if n.strip()),
-        local_user=local_user,
+        admin_token=env.get("MMAD_ADMIN_TOKEN") or None,
+        local_user=env.get("MMAD_LOCAL_USER") or "local",  # never the OS user name: it would show on the page
         max_per_day=int(env.get("MMAD_MAX_PER_DAY") or 5),
         max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or 50),
         demo=_flag(env.get("MMAD_DEMO")),

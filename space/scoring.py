@@ -6,14 +6,19 @@ them. Every result records what it was computed with: scorer version, key sha256
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval import SCORER_VERSION, AnswerKey, load_key, read_predictions, score
+from eval import SCORER_VERSION, AnswerKey, Predictions, load_key, read_predictions, score
 from mmad_dataset import ANSWER_KEY_FILE, load_rows
 
+from . import taxonomy
 from .envs import Settings
 
 #: Bootstrap resamples per protocol; the interval is shown in the result JSON, not on the board.
@@ -30,16 +35,52 @@ class KeyInfo:
     sample_predictions: Path | None = None
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now_iso(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse(predictions: bytes, info: KeyInfo, *, max_bytes: int) -> Predictions:
+    """The upload mapped onto the key; gold letters always from the key (never the file's)."""
+    return read_predictions(predictions, info.key, max_bytes=max_bytes)
+
+
+def content_hash(parsed: Predictions) -> str:
+    """What the predictions say, not how the file spells it: question id → given answer and the letter
+    each protocol reads. Line order, line endings, whitespace, extra keys and the format do not count."""
+    answers = {r.qid: [r.given if isinstance(r.given, str) else json.dumps(r.given)] for r in parsed.records}
+    for qid, (letter, _) in parsed.strict.items():
+        answers.setdefault(qid, [None]).append(letter)
+    canonical = json.dumps(sorted(answers.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def coverage_fields(result: dict) -> dict:
+    """The taxonomy's protocol and coverage of a scored result: full only when at least
+    FULL_COVERAGE_MIN_SHARE of the questions were answered (under both protocols)."""
+    share = min(result["official"]["coverage"], result["strict"]["coverage"]) / 100
+    full = share >= taxonomy.FULL_COVERAGE_MIN_SHARE
+    return {"protocol": taxonomy.OFFICIAL_PROTOCOL, "answered_share": share,
+            "coverage": taxonomy.FULL_COVERAGE if full else taxonomy.SUBSET_COVERAGE,
+            "coverage_detail": "" if full else f"{share:.1%} of the questions answered"}
+
+
+def score_parsed(parsed: Predictions, info: KeyInfo) -> dict:
+    """The stored result of one prediction file: both protocols, coverage, provenance of the numbers."""
+    result = score(parsed, info.key, "both", resamples=RESAMPLES)
+    return {"scored_at": now_iso(), "scorer_version": SCORER_VERSION, "answer_key_sha256": info.key.sha256,
+            "data_revision": info.data_revision, **coverage_fields(result), **result}
 
 
 def score_bytes(predictions: bytes, info: KeyInfo, *, max_bytes: int) -> dict:
-    """The stored result of one prediction file: both protocols plus provenance of the numbers."""
-    parsed = read_predictions(predictions, info.key, max_bytes=max_bytes)
-    result = score(parsed, info.key, "both", resamples=RESAMPLES)
-    return {"scored_at": now_iso(), "scorer_version": SCORER_VERSION, "answer_key_sha256": info.key.sha256,
-            "data_revision": info.data_revision, **result}
+    """`score_parsed` of raw bytes (the re-scorer's entry point)."""
+    return score_parsed(parse(predictions, info, max_bytes=max_bytes), info)
+
+
+def temporary_folder(prefix: str) -> Path:
+    """A temporary folder removed when the process exits (demo key, demo store)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def sample_predictions(root: str | Path, out: Path, accuracy: float = 0.7, seed: int = 0) -> Path:
@@ -54,7 +95,7 @@ def demo_key(workdir: str | Path | None = None) -> KeyInfo:
     """A synthetic mini benchmark (`mmad synth`, 2% scale) and a sample prediction file for it."""
     from mmad.synth import write_root
 
-    folder = Path(workdir or tempfile.mkdtemp(prefix="mmad-demo-"))
+    folder = Path(workdir) if workdir else temporary_folder("mmad-demo-")
     root = folder / "synthetic_root"
     write_root(root, scale=0.02, seed=0, image_size=8)
     sample = sample_predictions(root, folder / "sample_predictions.jsonl")

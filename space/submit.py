@@ -2,7 +2,10 @@
 
 `Submitter.submit` is the whole pipeline; the Gradio handler only maps its outcome onto the UI.
 Checks that depend on what is stored (rate limit, duplicates) run again under a lock right
-before the write, so concurrent uploads can neither exceed the limit nor store the same file twice.
+before the write, and the submission is reserved there; the write itself (a Hub commit, maybe
+slow) runs outside the lock, so one stalled commit never delays another user's submission.
+Duplicates are judged by content (the parsed answers, see `scoring.content_hash`) and by
+normalised model name, and the store's claims index makes that hold across app instances.
 """
 
 from __future__ import annotations
@@ -10,26 +13,42 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections import deque
+import unicodedata
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mmad_dataset import MMADError
 
-from .populate import SETTINGS, TYPES, params_billions, safe_url
-from .scoring import KeyInfo, now_iso, score_bytes
-from .storage import Files, Store, Stored, new_submission_id
+from . import taxonomy
+from .messages import bounded, prefix
+from .populate import TYPES, params_billions, safe_url
+from .scoring import KeyInfo, content_hash, now_iso, parse, score_parsed
+from .storage import DuplicateSubmission, Files, Store, Stored, new_submission_id
 
-TRAINING_EXPOSURE: tuple[str, ...] = (
-    "none", "MMAD questions or images", "MMAD's source datasets (MVTec AD, MVTec LOCO, VisA, GoodsAD)", "unknown",
-)
 LIMITS = {"model_name": 120, "link": 500, "license": 80, "size": 16, "notes": 2000}
+DEFAULT_SETTING = "1-shot"
+#: What a submitter who says nothing declares: not known, so not ranked with declared results, and not flagged as trained.
+DEFAULT_TRAINING_EXPOSURE = "unknown"
+#: The status list keeps this many attempts, each detail cut to MESSAGE_LIMIT characters.
+ATTEMPTS_KEPT = 50
+#: Failed attempts allowed per user and per client address within FAILURE_WINDOW.
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(hours=1)
+#: Users and addresses whose failures are remembered at once (the oldest are forgotten first).
+FAILURE_KEYS_KEPT = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
 
 
 class SubmissionRejected(MMADError):
     """The upload cannot be accepted; the message tells the user what to change."""
+
+
+class TooManyFailures(SubmissionRejected):
+    """Refused before reading anything; not itself counted as another failure."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +63,25 @@ class Attempt:
     detail: str
 
 
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _visible(text: str) -> str:
+    """Without control and format characters (zero-width spaces, bidi overrides): they hide in names."""
+    return "".join(c for c in _CONTROL.sub("", text) if unicodedata.category(c) != "Cf")
+
+
+def normalised_name(name: str) -> str:
+    """The name two submissions are compared by: NFKC, invisible characters dropped, spaces collapsed, casefolded."""
+    return _SPACES.sub(" ", _visible(unicodedata.normalize("NFKC", name))).strip().casefold()
+
+
 def clean_metadata(raw: dict) -> dict:
     """Form fields → stored metadata; rejects what cannot be shown or filtered on safely."""
     meta = {}
     for name in ("model_name", "link", "license", "size", "notes"):
-        value = _CONTROL.sub("", str(raw.get(name) or "")).strip()
+        value = _visible(str(raw.get(name) or "")).strip()
         if len(value) > LIMITS[name]:
             raise SubmissionRejected(f"{name.replace('_', ' ')} is longer than {LIMITS[name]} characters")
         meta[name] = value
@@ -57,14 +90,15 @@ def clean_metadata(raw: dict) -> dict:
     if meta["link"] and safe_url(meta["link"]) is None:
         raise SubmissionRejected("link must be an http(s) URL")
     if meta["size"] and params_billions(meta["size"]) is None:
-        raise SubmissionRejected(f"size {meta['size']!r} is not a parameter count like '7B' or '500M'")
-    choices = {"model_type": (TYPES, "open"), "setting": (SETTINGS, "1-shot"),
-               "training_exposure": (TRAINING_EXPOSURE, "unknown")}
+        raise SubmissionRejected(f"size {prefix(meta['size'])!r} is not a parameter count like '7B' or '500M'")
+    choices = {"model_type": (TYPES, "open"), "setting": (taxonomy.SETTINGS, DEFAULT_SETTING),
+               "training_exposure": (taxonomy.TRAINING_EXPOSURES, DEFAULT_TRAINING_EXPOSURE)}
     for name, (allowed, default) in choices.items():
         value = raw.get(name) or default
         if value not in allowed:
             raise SubmissionRejected(f"{name.replace('_', ' ')} must be one of: {', '.join(allowed)}")
         meta[name] = value
+    meta["measured_by"] = "scored here"
     return meta
 
 
@@ -73,17 +107,28 @@ def predictions_name(content: bytes) -> str:
     return "predictions.json" if content.lstrip()[:1] == b"[" else "predictions.jsonl"
 
 
+def _name_claim(user: str, metadata: dict) -> str:
+    identity = "\n".join((user, normalised_name(metadata["model_name"]), metadata["setting"]))
+    return "name-" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Submitter:
-    """Validates, scores and stores submissions against one answer key and one store."""
+    """Validates, scores and stores submissions against one answer key and one store.
+
+    `clock` is injectable so the 24-hour window and the failure window can be tested.
+    """
 
     store: Store
     key: KeyInfo | None
     max_per_day: int = 5
     max_bytes: int = 50 * 1024 * 1024
+    clock: Callable[[], datetime] = utc_now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    attempts: deque = field(default_factory=lambda: deque(maxlen=200), repr=False)
+    attempts: deque = field(default_factory=lambda: deque(maxlen=ATTEMPTS_KEPT), repr=False)
     _known: list[dict] | None = field(default=None, repr=False)
+    _pending: dict[str, dict] = field(default_factory=dict, repr=False)
+    _failures: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def reload(self) -> None:
         """Forget what is known to be stored; the next check reads the store again."""
@@ -93,74 +138,137 @@ class Submitter:
     def _stored_metadata(self) -> list[dict]:
         if self._known is None:
             self._known = [s.metadata for s in self.store.list()]
-        return self._known
+        return [*self._known, *self._pending.values()]
 
-    def _check_quota(self, user: str, metadata: dict, sha256: str) -> None:
+    def _check_quota(self, user: str, metadata: dict, digests: set[str], now: datetime) -> None:
         stored = self._stored_metadata()
-        since = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        recent = sorted(m["submitted_at"] for m in stored if m.get("user") == user and m["submitted_at"] >= since)
+        since = now_iso(now - timedelta(days=1))
+        recent = sorted(m["submitted_at"] for m in stored
+                        if m.get("user") == user and str(m.get("submitted_at", "")) >= since)
         if len(recent) >= self.max_per_day:
             raise SubmissionRejected(
-                f"rate limit: {user} already submitted {len(recent)} times in the last 24 hours "
+                f"rate limit: {prefix(user)} already submitted {len(recent)} times in the last 24 hours "
                 f"(limit {self.max_per_day}); try again 24 h after {recent[0]}")
+        name = normalised_name(metadata["model_name"])
         for other in stored:
-            if other.get("predictions_sha256") == sha256:
-                raise SubmissionRejected(f"duplicate: this exact file was already submitted as "
-                                         f"{other['model_name']!r} ({other['submission_id']})")
-            if (other.get("user"), other["model_name"].casefold(), other.get("setting")) == (
-                    user, metadata["model_name"].casefold(), metadata["setting"]):
-                raise SubmissionRejected(f"duplicate: {user} already submitted {metadata['model_name']!r} in the "
-                                         f"{metadata['setting']} setting ({other['submission_id']})")
+            if digests & {other.get("content_sha256"), other.get("predictions_sha256")}:
+                raise SubmissionRejected(_duplicate_content(other))
+            if (other.get("user"), normalised_name(str(other.get("model_name", ""))), other.get("setting")) == (
+                    user, name, metadata["setting"]):
+                raise SubmissionRejected(_duplicate_name(user, other))
 
-    def submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str) -> Stored:
-        """Store and return the scored submission, or raise MMADError with the reason (also logged)."""
-        model = str(raw_metadata.get("model_name") or "")[:LIMITS["model_name"]]
+    def _check_failures(self, keys: list[str], now: datetime) -> None:
+        """Refuse a user or address with too many recent failed attempts (each costs a parse)."""
+        for key in keys:
+            times = self._failures.get(key)
+            while times and times[0] <= now - FAILURE_WINDOW:
+                times.popleft()
+            if times and len(times) >= MAX_FAILURES:
+                retry = now_iso(times[0] + FAILURE_WINDOW)
+                raise TooManyFailures(f"too many failed attempts ({len(times)} in the last hour); "
+                                         f"try again after {retry}")
+
+    def _record_failure(self, keys: list[str], now: datetime) -> None:
+        for key in keys:
+            self._failures.setdefault(key, deque(maxlen=MAX_FAILURES)).append(now)
+            self._failures.move_to_end(key)
+        while len(self._failures) > FAILURE_KEYS_KEPT:
+            self._failures.popitem(last=False)
+
+    def submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str, client: str = "") -> Stored:
+        """Store and return the scored submission, or raise MMADError with the reason (also logged).
+
+        `client` is the caller's address; failed attempts are limited per user and per address.
+        """
+        now = self.clock()
+        keys = [f"user:{user}", *([f"client:{client}"] if client else [])]
+        model = prefix(str(raw_metadata.get("model_name") or ""), LIMITS["model_name"])
+        setting = prefix(str(raw_metadata.get("setting") or ""), 40)
         try:
-            stored = self._submit(upload, raw_metadata, user)
+            with self._lock:
+                self._check_failures(keys, now)
+            stored = self._submit(upload, raw_metadata, user, now)
         except MMADError as exc:
-            self.attempts.appendleft(Attempt(now_iso(), user, model, str(raw_metadata.get("setting") or ""),
-                                             "failed", str(exc)))
+            with self._lock:
+                if not isinstance(exc, TooManyFailures):
+                    self._record_failure(keys, now)
+                self.attempts.appendleft(Attempt(now_iso(now), prefix(user), model, setting, "failed",
+                                                 bounded(str(exc))))
             raise
-        average = stored.result["official"]["average"]
-        self.attempts.appendleft(Attempt(stored.metadata["submitted_at"], user, stored.metadata["model_name"],
-                                         stored.metadata["setting"], "scored",
-                                         f"average {average:.2f}, coverage {stored.result['official']['coverage']:.1f}%"))
+        official = stored.result["official"]
+        with self._lock:
+            self.attempts.appendleft(Attempt(stored.metadata["submitted_at"], prefix(user),
+                                             stored.metadata["model_name"], stored.metadata["setting"], "scored",
+                                             f"average {official['average']:.2f}, coverage {official['coverage']:.1f}%"))
         return stored
 
-    def _submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str) -> Stored:
+    def _submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str, now: datetime) -> Stored:
         if self.key is None:
             raise SubmissionRejected("no answer key is configured, so nothing can be scored (see the Submit tab)")
         metadata = clean_metadata(raw_metadata)
         content = _read_upload(upload, self.max_bytes)
-        sha256 = hashlib.sha256(content).hexdigest()
+        parsed = parse(content, self.key, max_bytes=self.max_bytes)
+        digest = content_hash(parsed)
+        digests = {digest, parsed.sha256}
         with self._lock:
-            self._check_quota(user, metadata, sha256)
-        result = score_bytes(content, self.key, max_bytes=self.max_bytes)
-        submission_id = new_submission_id()
+            self._check_quota(user, metadata, digests, now)
+        result = score_parsed(parsed, self.key)
+        submission_id = new_submission_id(now)
         name = predictions_name(content)
-        metadata.update({"user": user, "submitted_at": now_iso(), "predictions_sha256": sha256,
-                         "predictions_file": name, "submission_id": submission_id})
+        metadata.update({"user": user, "submitted_at": now_iso(now), "predictions_sha256": parsed.sha256,
+                         "content_sha256": digest, "predictions_file": name, "submission_id": submission_id})
+        files = Files.for_submission(submission_id, content, name, metadata, result,
+                                     claims=(f"content-{digest}", _name_claim(user, metadata)))
         with self._lock:
-            self._check_quota(user, metadata, sha256)
-            self.store.save(Files.for_submission(submission_id, content, name, metadata, result))
-            self._known.append(metadata)
+            self._check_quota(user, metadata, digests, now)
+            self._pending[submission_id] = metadata
+        stored = False
+        try:
+            self.store.save(files)  # outside the lock: a slow Hub commit holds up nobody else
+            stored = True
+        except DuplicateSubmission as exc:
+            if exc.claim.startswith("content-"):
+                raise SubmissionRejected(_duplicate_content(exc.existing)) from None
+            raise SubmissionRejected(_duplicate_name(user, exc.existing)) from None
+        finally:
+            with self._lock:
+                self._pending.pop(submission_id, None)
+                if stored and self._known is not None:
+                    self._known.append(metadata)
         return Stored(submission_id, metadata, result)
 
 
+def _duplicate_content(other: dict) -> str:
+    return (f"duplicate: these predictions were already submitted as "
+            f"{prefix(str(other.get('model_name', '')))!r} ({other.get('submission_id', '?')})")
+
+
+def _duplicate_name(user: str, other: dict) -> str:
+    return (f"duplicate: {prefix(user)} already submitted {prefix(str(other.get('model_name', '')))!r} in the "
+            f"{other.get('setting', '?')} setting ({other.get('submission_id', '?')})")
+
+
 def _read_upload(upload: str | Path | bytes, max_bytes: int) -> bytes:
-    """The upload's bytes, refusing oversize files before reading them."""
+    """The upload's bytes, read with the limit from a regular file only."""
     if isinstance(upload, (bytes, bytearray)):
         content = bytes(upload)
     else:
         path = Path(upload)
         if not path.is_file():
             raise SubmissionRejected("no prediction file was uploaded")
-        if path.stat().st_size > max_bytes:
-            raise SubmissionRejected(f"the file is {path.stat().st_size / 1e6:.1f} MB, over the limit of "
-                                     f"{max_bytes / 1e6:g} MB")
-        content = path.read_bytes()
+        with path.open("rb") as handle:
+            content = handle.read(max_bytes + 1)
     if len(content) > max_bytes:
-        raise SubmissionRejected(f"the file is {len(content) / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:g} MB")
+        raise SubmissionRejected(f"the file is over the limit of {max_bytes / 1e6:g} MB")
     if not content.strip():
         raise SubmissionRejected("the prediction file is empty")
     return content
+
+
+def discard_upload(upload: str | Path | bytes | None, upload_folder: str | Path) -> None:
+    """Delete a processed upload from Gradio's upload folder (and only from there): kept, 50 MB files pile up."""
+    if not isinstance(upload, (str, Path)) or not upload:
+        return
+    path, folder = Path(upload).resolve(), Path(upload_folder).resolve()
+    if path.is_file() and folder in path.parents:
+        path.unlink(missing_ok=True)

@@ -200,3 +200,64 @@ def test_fuzz_upstream_records(mini_key, data):
 @given(text=st.text(max_size=300))
 def test_fuzz_text(mini_key, text):
     _only_scoring_errors(text.encode("utf-8", "surrogatepass"), mini_key)
+
+
+def test_fake_gold_upstream_file_is_refused_and_gold_comes_from_the_key(small_key):
+    """A file answering A everywhere and claiming A as gold scored 100 against its own letters."""
+    fake = [record(q, "A", "A") for q in small_key.questions]
+    message = refused(json.dumps(fake), small_key, r"record\(s\) carry a correct_answer other than the answer key's")
+    assert "--trust-file-gold" in message and len(message) < 1000
+    honest = [record(q, q.answer, "A") for q in small_key.questions]
+    always_a = score(read_predictions(json.dumps(honest).encode(), small_key), small_key, resamples=0)
+    trusted = score(read_predictions(json.dumps(fake).encode(), small_key, trust_file_gold=True), small_key,
+                    resamples=0)
+    assert trusted["official"]["average"] == 100.0 and always_a["official"]["average"] < 60.0
+
+
+def test_trust_file_gold_is_an_explicit_cli_flag(mini_key, mini_key_path, tmp_path, capsys):
+    from mmad.cli import main
+
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps([record(q, "A", "A") for q in mini_key.questions]))
+    assert main(["score", str(path), "--key", str(mini_key_path), "--resamples", "0"]) == 2
+    assert "correct_answer other than the answer key's" in capsys.readouterr().err
+    assert main(["score", str(path), "--key", str(mini_key_path), "--resamples", "0", "--trust-file-gold"]) == 0
+
+
+def test_long_integer_is_a_clear_error(mini_key, mini_key_path, tmp_path, capsys):
+    """Python refuses integers over 4,300 digits with a ValueError; the user gets a line number, exit 2."""
+    from mmad.cli import main
+
+    qid = mini_key.questions[0].qid
+    refused('{"question_id": "%s", "answer": %s}' % (qid, "9" * 5000), mini_key, r"^line 1: a number has too many")
+    refused("[%s]" % ("9" * 5000), mini_key, r"^answers JSON: a number has too many")
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"question_id": "%s", "answer": %s}\n' % (qid, "9" * 5000))
+    assert main(["score", str(path), "--key", str(mini_key_path)]) == 2
+    err = capsys.readouterr().err
+    assert "too many digits" in err and "Traceback" not in err
+
+
+def test_dev_zero_and_a_fifo_are_refused_without_reading(mini_key, mini_key_path, tmp_path, capsys):
+    """--max-mb is a read limit, and only regular files are read: /dev/zero used to fill memory, a FIFO hung."""
+    import os
+
+    from mmad.cli import main
+
+    assert main(["score", "/dev/zero", "--key", str(mini_key_path), "--max-mb", "1"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    refused_fifo = pytest.raises(ScoringError, match="not a regular file")
+    with refused_fifo:
+        read_predictions(fifo, mini_key)
+
+
+def test_user_text_in_messages_is_a_short_prefix(mini_key):
+    """An unknown id of a megabyte is quoted as 80 characters and an ellipsis, whatever the file holds."""
+    huge = "DS-MVTec/" + "x" * 1_000_000
+    lines = "\n".join(line(f"{huge}{i}#0", answer="A") for i in range(3))
+    message = refused(lines, mini_key, "3 prediction")
+    assert len(message) < 1000 and "…" in message
+    qtype = dict(record(mini_key.questions[0], "B", "B"), question_type="Q" * 100_000)
+    assert len(refused(json.dumps([qtype]), mini_key, "record 1: question 0")) < 1000

@@ -50,10 +50,13 @@ def test_out_of_options_letter_from_a_response_is_wrong(mini_key):
     assert result["official"]["counts"]["invalid"] == 0 and result["official"]["counts"]["scored"] == 1
 
 
-def test_upstream_file_with_shuffled_options(mini_key):
-    """Shuffling scripts record the gold letter the model saw; strict judges against it, and says so."""
+def test_upstream_file_with_shuffled_options_only_under_trust_file_gold(mini_key):
+    """Shuffling scripts record the gold letter the model saw; only --trust-file-gold judges against it."""
     first = mini_key.questions[0]  # gold B in the key
-    result = strict([record(first, "A", "A")], mini_key)
+    with pytest.raises(ScoringError, match="correct_answer other than the answer key's"):
+        read_predictions(json.dumps([record(first, "A", "A")]).encode(), mini_key)
+    trusted = read_predictions(json.dumps([record(first, "A", "A")]).encode(), mini_key, trust_file_gold=True)
+    result = score(trusted, mini_key, "strict", resamples=0)
     assert result["sources"]["DS-MVTec"]["normal_accuracy"] == 50.0  # 1 of its 2 normal images; 0 by the key
     assert any("gold letter other than the key's" in note for note in result["notes"])
 

@@ -11,7 +11,7 @@ from mmad.cli import main
 from space.storage import LocalStore
 from space.submit import Submitter
 
-META = {"model_name": "R", "model_type": "open", "setting": "1-shot", "training_exposure": "none"}
+META = {"model_name": "R", "model_type": "open", "setting": "1-shot", "training_exposure": "none declared"}
 
 
 @pytest.fixture

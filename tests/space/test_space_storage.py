@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from space.storage import Files, HubStore, LocalStore, StorageError, Stored, check_id, new_submission_id, rescored_files
+from space.storage import (DuplicateSubmission, Files, HubStore, LocalStore, StorageError, Stored, check_id,
+                           new_submission_id, rescored_files)
 
 REPO = "mmad-board/submissions"
 
@@ -100,6 +101,96 @@ def test_hub_commit_timeout_is_reported_and_a_late_commit_lands_once(fake_hub, t
     assert [s.id for s in store.list()] == [sid]
 
 
-def test_hub_store_unreachable_hub_is_a_clear_error(tmp_path):
-    with pytest.raises(StorageError, match="could not create the submissions repo on the Hub"):
-        HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint="http://127.0.0.1:9")
+def test_fake_hub_outage_at_start_serves_the_mirror_and_says_so(fake_hub, tmp_path):
+    from fake_hub_faults import HubFaults
+
+    sid = new_submission_id()
+    HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url).save(_files(sid))
+    with HubFaults(fake_hub).outage():
+        restarted = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+        assert [s.id for s in restarted.list()] == [sid]
+        assert "the Hub did not answer" in restarted.health() and "showing the local mirror" in restarted.health()
+        restarted.refresh()
+        assert [s.id for s in restarted.list()] == [sid] and "did not answer" in restarted.health()
+    restarted.refresh()
+    assert restarted.health() == ""
+
+
+def test_unreachable_hub_at_start_is_not_fatal(tmp_path):
+    store = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint="http://127.0.0.1:9")
+    assert store.list() == [] and "could not create the submissions repo on the Hub" in store.health()
+
+
+def test_fake_hub_mirror_is_per_repo_and_pruned_to_what_the_repo_holds(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    full = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    kept, deleted = new_submission_id(), new_submission_id()
+    full.save(_files(kept))
+    full.save(_files(deleted))
+    empty = HubStore("mmad-board/other", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    assert empty.list() == []
+    HfApi(endpoint=fake_hub.url, token="t").delete_folder(f"verified/{deleted}", repo_id=REPO, repo_type="dataset")
+    full.refresh()
+    assert [s.id for s in full.list()] == [kept]
+    restarted = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    assert [s.id for s in restarted.list()] == [kept]
+
+
+@pytest.mark.parametrize("damage", [b'{"model_name": "M", "us', b"[]", b""])
+def test_corrupt_entry_at_start_is_skipped_and_reported(tmp_path, damage):
+    store = LocalStore(tmp_path)
+    good, bad = new_submission_id(), new_submission_id()
+    store.save(_files(good))
+    store.save(_files(bad))
+    (tmp_path / "verified" / bad / "metadata.json").write_bytes(damage)
+    assert [s.id for s in store.list()] == [good]
+    assert bad in store.health() and "1 stored submission(s) could not be read" in store.health()
+
+
+def test_fake_hub_corrupt_entry_is_skipped_and_reported(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    good, bad = new_submission_id(), new_submission_id()
+    HubStore(REPO, token="t", mirror=tmp_path / "a", endpoint=fake_hub.url).save(_files(good))
+    HfApi(endpoint=fake_hub.url, token="t").upload_file(path_or_fileobj=b"{truncated", repo_id=REPO,
+                                                        path_in_repo=f"verified/{bad}/metadata.json",
+                                                        repo_type="dataset")
+    HfApi(endpoint=fake_hub.url, token="t").upload_file(path_or_fileobj=b"{}", repo_id=REPO,
+                                                        path_in_repo=f"verified/{bad}/result.json",
+                                                        repo_type="dataset")
+    store = HubStore(REPO, token="t", mirror=tmp_path / "b", endpoint=fake_hub.url)
+    assert [s.id for s in store.list()] == [good] and bad in store.health()
+
+
+def test_claims_make_a_second_copy_a_duplicate_in_both_stores(fake_hub, tmp_path):
+    claim = "content-" + "ab" * 32
+    for store in (LocalStore(tmp_path / "local"), HubStore(REPO, token="t", mirror=tmp_path / "m",
+                                                            endpoint=fake_hub.url)):
+        first = new_submission_id()
+        store.save(Files.for_submission(first, b"x", "predictions.jsonl", {"model_name": "M"}, {}, (claim,)))
+        with pytest.raises(DuplicateSubmission) as caught:
+            store.save(Files.for_submission(new_submission_id(), b"x", "predictions.jsonl", {"model_name": "M"}, {},
+                                            (claim,)))
+        assert caught.value.existing["submission_id"] == first
+
+
+def test_fake_hub_lost_reply_commit_is_found_on_resubmission(fake_hub, tmp_path):
+    """The commit lands but the reply is a 500: submitting again must not store a second copy."""
+    from fake_hub_faults import HubFaults
+
+    store = HubStore(REPO, token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    claim = "content-" + "cd" * 32
+    HubFaults(fake_hub).land_then_fail()
+    first = new_submission_id()
+    with pytest.raises(StorageError, match="500"):
+        store.save(Files.for_submission(first, b"x", "predictions.jsonl", {"model_name": "M"}, {}, (claim,)))
+    with pytest.raises(DuplicateSubmission) as caught:
+        store.save(Files.for_submission(new_submission_id(), b"x", "predictions.jsonl", {"model_name": "M"}, {},
+                                        (claim,)))
+    assert caught.value.existing["submission_id"] == first
+    assert sorted({p.split("/")[1] for p in fake_hub.files(REPO) if p.startswith("verified/")}) == [first]
+
+
+def test_describe_reveals_no_server_path(tmp_path):
+    assert str(tmp_path) not in LocalStore(tmp_path / "secret-place").describe()

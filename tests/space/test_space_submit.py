@@ -12,7 +12,7 @@ from space.storage import LocalStore
 from space.submit import SubmissionRejected, Submitter
 
 META = {"model_name": "Tiny-VL", "link": "https://example.org/tiny", "license": "mit", "size": "7B",
-        "model_type": "open", "setting": "1-shot", "training_exposure": "none", "notes": "greedy decoding"}
+        "model_type": "open", "setting": "1-shot", "training_exposure": "none declared", "notes": "greedy decoding"}
 
 
 @pytest.fixture
@@ -72,13 +72,13 @@ def test_no_key_means_no_submissions(tmp_path, make_predictions):
 def test_duplicate_file_is_refused_even_from_another_user(submitter, make_predictions):
     path = make_predictions(seed=1)
     submitter.submit(path, META, "alice")
-    with pytest.raises(SubmissionRejected, match="exact file"):
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
         submitter.submit(path, {**META, "model_name": "Other"}, "bob")
 
 
 def test_same_user_name_and_setting_is_a_duplicate_but_another_setting_is_not(submitter, make_predictions):
     submitter.submit(make_predictions(seed=1), META, "alice")
-    with pytest.raises(SubmissionRejected, match="already submitted 'tiny-vl'"):
+    with pytest.raises(SubmissionRejected, match="(?i)already submitted 'tiny-vl'"):
         submitter.submit(make_predictions(seed=2), {**META, "model_name": "tiny-vl"}, "alice")
     submitter.submit(make_predictions(seed=3), {**META, "setting": "0-shot"}, "alice")
     submitter.submit(make_predictions(seed=4), META, "bob")
@@ -138,3 +138,296 @@ def test_concurrent_duplicates_store_exactly_one(tmp_path, key_info, make_predic
         thread.join()
     assert sorted(outcomes) == ["duplicate"] * 7 + ["stored"]
     assert len(submitter.store.list()) == 1
+
+
+# --- issue 9: submissions that cannot be gamed, lost or doubled -----------------------------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from space import taxonomy  # noqa: E402
+from space.storage import HubStore  # noqa: E402
+
+
+class Clock:
+    """A settable clock for the time windows (daily limit, failed attempts)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _lines(path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def test_two_line_file_is_stored_as_a_subset_and_never_comparable(submitter, key_info, tmp_path):
+    """Two right anomaly answers scored official 100 and ranked first."""
+    right = [q for q in key_info.key.questions if q.subtask == "anomaly_discrimination"][:2]
+    two = tmp_path / "two.jsonl"
+    two.write_text("\n".join(json.dumps({"question_id": q.qid, "answer": q.answer}) for q in right))
+    stored = submitter.submit(two, META, "alice")
+    entry = {**stored.metadata, **stored.result}
+    assert entry["coverage"] == "subset" and entry["answered_share"] == pytest.approx(2 / len(key_info.key))
+    assert "of the questions answered" in entry["coverage_detail"]
+    assert not taxonomy.comparable(entry) and taxonomy.invalid_fields(entry) == []
+
+
+def test_complete_file_is_full_coverage_and_comparable_when_it_declares_no_exposure(submitter, make_predictions):
+    stored = submitter.submit(make_predictions(accuracy=0.5), META, "alice")
+    entry = {**stored.metadata, **stored.result}
+    assert entry["coverage"] == "full" and entry["measured_by"] == "scored here"
+    assert taxonomy.comparable(entry) and taxonomy.invalid_fields(entry) == []
+
+
+def test_default_training_exposure_is_unknown_not_trained_on_mmad(submitter, make_predictions):
+    stored = submitter.submit(make_predictions(), {"model_name": "Quiet-VL"}, "alice")
+    assert stored.metadata["training_exposure"] == "unknown"
+    assert stored.metadata["setting"] == "1-shot" and stored.metadata["setting"] in taxonomy.SETTINGS
+    with pytest.raises(SubmissionRejected, match="training exposure must be one of"):
+        submitter.submit(make_predictions(seed=1), {**META, "training_exposure": "trained a bit"}, "alice")
+
+
+def test_forged_login_is_refused_outside_a_space(settings, key_info):
+    """Outside a Space Gradio mocks OAuth: MMAD_REQUIRE_LOGIN=1 would log anyone in as the token's owner."""
+    import dataclasses
+
+    from space.app import build_demo
+    from space.envs import load_settings
+    from space.identity import ConfigurationError, check_admin, may_administer, user
+
+    with pytest.raises(ConfigurationError, match="needs a Hugging Face Space"):
+        build_demo(dataclasses.replace(settings, require_login=True), key=key_info, enable_login=False)
+
+    class Profile:
+        username = "root"
+
+    local = load_settings({"MMAD_ADMINS": "root", "MMAD_LOCAL_USER": "root"})
+    assert user(Profile(), local) == "root" and not may_administer(None, local)
+    with pytest.raises(Exception, match="not an admin"):
+        check_admin(Profile(), local, "")
+    operator = load_settings({"MMAD_ADMIN_TOKEN": "s3cret"})
+    assert check_admin(None, operator, "s3cret") == "operator"
+    with pytest.raises(Exception, match="token is wrong"):
+        check_admin(None, operator, "s3cre")
+    space = load_settings({"SPACE_ID": "org/board", "MMAD_ADMINS": "root", "MMAD_ADMIN_TOKEN": "s3cret"})
+    with pytest.raises(Exception, match="Log in"):
+        check_admin(None, space, "s3cret")
+    assert check_admin(Profile(), space, "") == "root"
+
+
+def test_the_os_user_name_is_never_the_local_user(monkeypatch):
+    import getpass
+
+    from space.envs import load_settings
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "server-login-name")
+    assert load_settings({}).local_user == "local"
+
+
+def test_45_mb_of_unknown_ids_gives_a_short_error_and_a_short_status_entry(tmp_path, key_info):
+    """5 ids of 9 MB each made a 45 M-character message, kept and re-sent to every visitor."""
+    submitter = Submitter(LocalStore(tmp_path / "store"), key_info, max_bytes=50_000_000)
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as handle:
+        for i in range(5):
+            handle.write('{"question_id": "%s%d", "answer": "A"}\n' % ("x" * 9_000_000, i))
+    with pytest.raises(ScoringError) as caught:
+        submitter.submit(big, META, "mallory")
+    assert len(str(caught.value)) < 1000 and "5 prediction(s) name questions not in the answer key" in str(caught.value)
+    attempt = submitter.attempts[0]
+    assert sum(len(str(v)) for v in vars(attempt).values()) < 1000
+
+
+def test_status_list_is_bounded_in_count(tmp_path, key_info):
+    from space.submit import ATTEMPTS_KEPT
+
+    submitter = Submitter(LocalStore(tmp_path / "store"), key_info)
+    for i in range(ATTEMPTS_KEPT + 20):
+        with pytest.raises(SubmissionRejected):
+            submitter.submit(b"", META, f"user{i}")
+    assert len(submitter.attempts) == ATTEMPTS_KEPT
+
+
+def test_failed_attempts_are_limited_per_user_and_per_address(tmp_path, key_info, make_predictions):
+    from space.submit import MAX_FAILURES
+
+    clock = Clock()
+    submitter = Submitter(LocalStore(tmp_path / "store"), key_info, clock=clock)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(ScoringError):
+            submitter.submit(b"not json", META, "mallory", client="10.0.0.9")
+    with pytest.raises(SubmissionRejected, match="too many failed attempts"):
+        submitter.submit(make_predictions(), META, "mallory", client="10.0.0.1")
+    with pytest.raises(SubmissionRejected, match="too many failed attempts"):
+        submitter.submit(make_predictions(), META, "mallory-2", client="10.0.0.9")
+    submitter.submit(make_predictions(), META, "alice", client="10.0.0.2")
+    clock.now += timedelta(hours=1, seconds=1)
+    submitter.submit(make_predictions(seed=1), META, "mallory", client="10.0.0.9")
+
+
+def test_daily_limit_window_expires_after_24_hours(tmp_path, key_info, make_predictions):
+    clock = Clock()
+    submitter = Submitter(LocalStore(tmp_path / "store"), key_info, max_per_day=2, clock=clock)
+    submitter.submit(make_predictions(seed=0), {**META, "model_name": "a"}, "alice")
+    clock.now += timedelta(hours=1)
+    submitter.submit(make_predictions(seed=1), {**META, "model_name": "b"}, "alice")
+    clock.now += timedelta(hours=22, minutes=59)
+    with pytest.raises(SubmissionRejected, match="rate limit"):
+        submitter.submit(make_predictions(seed=2), {**META, "model_name": "c"}, "alice")
+    clock.now += timedelta(minutes=1, seconds=1)  # 24 h after the first
+    submitter.submit(make_predictions(seed=2), {**META, "model_name": "c"}, "alice")
+
+
+@pytest.mark.parametrize("variant", ["trailing newline", "CRLF", "reordered lines", "extra key"])
+def test_same_predictions_spelled_differently_are_duplicates(submitter, make_predictions, tmp_path, variant):
+    original = make_predictions(seed=7)
+    submitter.submit(original, META, "alice")
+    lines = _lines(original)
+    content = {"trailing newline": "\n".join(lines) + "\n\n",
+               "CRLF": "\r\n".join(lines),
+               "reordered lines": "\n".join(reversed(lines)),
+               "extra key": "\n".join(json.dumps({**json.loads(line), "seconds": 1.5}) for line in lines)}[variant]
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(content.encode())
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
+        submitter.submit(other, {**META, "model_name": "Another"}, "bob")
+
+
+def test_invisible_and_compatibility_characters_do_not_make_a_new_model_name(submitter, make_predictions):
+    submitter.submit(make_predictions(seed=1), META, "alice")
+    for disguised in ("Tiny\u200b-VL", "ＴＩＮＹ-ＶＬ", "tiny-vl\u2060", " Tiny-VL "):
+        with pytest.raises(SubmissionRejected, match="already submitted"):
+            submitter.submit(make_predictions(seed=2), {**META, "model_name": disguised}, "alice")
+
+
+def test_two_app_instances_on_one_local_store_accept_a_file_once(tmp_path, key_info, make_predictions):
+    first = Submitter(LocalStore(tmp_path / "store"), key_info)
+    second = Submitter(LocalStore(tmp_path / "store"), key_info)
+    second.store.list()  # both instances read the (empty) store before either submits
+    first._stored_metadata(), second._stored_metadata()
+    first.submit(make_predictions(seed=3), META, "alice")
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
+        second.submit(make_predictions(seed=3), {**META, "model_name": "Copy"}, "bob")
+    with pytest.raises(SubmissionRejected, match="already submitted"):
+        second.submit(make_predictions(seed=4), META, "alice")
+    assert len(LocalStore(tmp_path / "store").list()) == 1
+
+
+def test_two_app_instances_on_one_fake_hub_repo_accept_a_file_once(fake_hub, tmp_path, key_info, make_predictions):
+    stores = [HubStore("board/subs", token="t", mirror=tmp_path / f"m{i}", endpoint=fake_hub.url) for i in (1, 2)]
+    first, second = (Submitter(store, key_info) for store in stores)
+    first._stored_metadata(), second._stored_metadata()
+    first.submit(make_predictions(seed=3), META, "alice")
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
+        second.submit(make_predictions(seed=3), {**META, "model_name": "Copy"}, "bob")
+    assert len({p.split("/")[1] for p in fake_hub.files("board/subs") if p.startswith("verified/")}) == 1
+
+
+def test_fake_hub_stalled_commit_blocks_no_other_submission(fake_hub, tmp_path, key_info, make_predictions):
+    """A commit held at the fake Hub: another user's submission completes while it is held; then both are stored."""
+    from fake_hub_faults import HubFaults
+
+    faults = HubFaults(fake_hub)
+    submitter = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url), key_info)
+    outcome: list[object] = []
+    with faults.stall_next_commit() as stall:
+        slow = threading.Thread(target=lambda: outcome.append(
+            submitter.submit(make_predictions(seed=1), {**META, "model_name": "Slow"}, "alice")))
+        slow.start()
+        assert stall.reached.wait(30)
+        quick = submitter.submit(make_predictions(seed=2), {**META, "model_name": "Quick"}, "bob")
+        assert not stall.released.is_set() and slow.is_alive()
+        stall.release()
+        slow.join(60)
+    assert len(outcome) == 1 and quick.id != outcome[0].id
+    ids = {p.split("/")[1] for p in fake_hub.files("board/subs") if p.startswith("verified/")}
+    assert ids == {quick.id, outcome[0].id}
+
+
+def test_fake_hub_lost_reply_then_resubmission_is_a_duplicate(fake_hub, tmp_path, key_info, make_predictions):
+    from fake_hub_faults import HubFaults
+
+    submitter = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url), key_info)
+    HubFaults(fake_hub).land_then_fail()
+    with pytest.raises(Exception, match="500"):
+        submitter.submit(make_predictions(seed=1), META, "alice")
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
+        submitter.submit(make_predictions(seed=1), META, "alice")
+    assert len({p.split("/")[1] for p in fake_hub.files("board/subs") if p.startswith("verified/")}) == 1
+
+
+def test_messages_reach_the_page_inert_and_bounded():
+    from space.messages import MESSAGE_LIMIT, for_page
+
+    shown = for_page("duplicate: already submitted as '<img src=x onerror=alert(1)>'")
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "&#x27;&lt;image key&gt;#&lt;index&gt;&#x27;" in for_page("ids look like '<image key>#<index>'")
+    assert len(for_page("x" * 10 * MESSAGE_LIMIT)) == MESSAGE_LIMIT + 1
+
+
+def test_processed_uploads_leave_the_upload_folder(tmp_path):
+    from space.submit import discard_upload
+
+    folder = tmp_path / "gradio" / "abc"
+    folder.mkdir(parents=True)
+    upload, elsewhere = folder / "p.jsonl", tmp_path / "mine.jsonl"
+    upload.write_text("x")
+    elsewhere.write_text("x")
+    discard_upload(str(upload), tmp_path / "gradio")
+    discard_upload(str(elsewhere), tmp_path / "gradio")
+    assert not upload.exists() and elsewhere.exists()
+
+
+def test_demo_store_folder_is_removed_at_exit():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from space.app import make_store; from space.envs import load_settings; "
+            "print(make_store(load_settings({'MMAD_DEMO': '1'})).root)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    folder = Path(out.stdout.strip().splitlines()[-1])
+    assert folder.name.startswith("mmad-demo-store-") and not folder.exists()
+
+
+def test_app_pop_ups_are_inert_uploads_are_deleted_and_a_hub_outage_is_said(settings, key_info, make_predictions,
+                                                                          fake_hub, tmp_path):
+    """Through the app over HTTP: a duplicate's message quotes another user's `<img …>` name as text,
+    the processed upload leaves Gradio's upload folder, and a Hub down at start is named in the header."""
+    import dataclasses
+    from pathlib import Path
+
+    import gradio
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from fake_hub_faults import HubFaults
+    from space.app import build_demo
+
+    hub_settings = dataclasses.replace(settings, submissions_repo="board/subs", hub_endpoint=fake_hub.url,
+                                       hf_token="t")
+    HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+    faults = HubFaults(fake_hub)
+    with faults.outage():
+        down = HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url)
+        demo = build_demo(hub_settings, store=down, key=key_info, enable_login=False)
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, download_files=False)
+        with faults.outage():
+            _, meta = client.predict(api_name="/refresh")
+        assert "the Hub did not answer" in meta and "showing the local mirror" in meta
+        _, meta = client.predict(api_name="/refresh")
+        assert "the Hub did not answer" not in meta
+        named = tmp_path / "inert-check-upload.jsonl"
+        named.write_bytes(make_predictions(seed=11).read_bytes())
+        client.predict(handle_file(str(named)), "<img src=x onerror=alert(1)>", api_name="/submit")
+        assert not list(Path(gradio.utils.get_upload_folder()).rglob(named.name))
+        with pytest.raises(AppError) as caught:
+            client.predict(handle_file(str(named)), "Other", api_name="/submit")
+        assert "&lt;img src=x onerror=alert(1)&gt;" in str(caught.value) and "<img" not in str(caught.value)
+    finally:
+        demo.close()
