@@ -9,6 +9,7 @@ two bars, never one stacked bar.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -37,17 +38,36 @@ def label(row: Row) -> str:
 
 
 def unique_labels(rows: Sequence[Row]) -> dict[str, str]:
-    """Row id → a label no other row shares (who measured it, then the id, tell repeats apart)."""
-    plain = {row.id: label(row) for row in rows}
-    repeated = {text for text in plain.values() if list(plain.values()).count(text) > 1}
-    named = {row.id: f"{plain[row.id]} · {row.measured_by}" if plain[row.id] in repeated else plain[row.id]
-             for row in rows}
-    repeated = {text for text in named.values() if list(named.values()).count(text) > 1}
-    return {row_id: f"{text} · {row_id}" if text in repeated else text for row_id, text in named.items()}
+    """Row id → a label no other row shares, short enough for an axis.
+
+    Repeats are told apart by who measured them, then by what distinguishes their ids (ids are
+    `<model>-<setting>-<source>` slugs, so that is the source: "paper" vs "csv"); the suffix is
+    kept whole and the model part shortened, so shortening never makes two labels equal again.
+    """
+    base = {row.id: label(row) for row in rows}
+    suffix = {row.id: "" for row in rows}
+    for tell_apart in (lambda row, group: row.measured_by, _id_difference):
+        groups: dict[str, list[Row]] = {}
+        for row in rows:
+            groups.setdefault(base[row.id] + suffix[row.id], []).append(row)
+        for group in (g for g in groups.values() if len(g) > 1):
+            for row in group:
+                suffix[row.id] += f" · {tell_apart(row, group)}"
+    return {row.id: _short(base[row.id], LABEL_CHARS - len(suffix[row.id])) + suffix[row.id] for row in rows}
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
+def _id_difference(row: Row, group: Sequence[Row]) -> str:
+    """What is left of a row's id after the hyphen-delimited prefix all ids of the group share."""
+    ids = [other.id for other in group]
+    shared = os.path.commonprefix(ids)
+    shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
+    return row.id[len(shared):] or row.id
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    """Cut to `limit` characters with a visible "…" (the full label is in the hover text)."""
+    limit = max(limit, 12)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _kind(row: Row) -> str:
@@ -90,10 +110,11 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
             figure.add_trace(go.Bar(
                 y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
                 marker_color=color, text=[fixed(value) for _, value in part], textposition="outside",
-                cliponaxis=False, hovertext=[plotly_text(f"{names[row.id]} · {row.measured_by}") for row, _ in part],
+                cliponaxis=False,
+                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id}") for row, _ in part],
                 hoverinfo="text+x"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
-                        ticktext=[plotly_text(_short(names[row_id])) for row_id in ordered_ids], automargin=True)
+                        ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)
     figure.update_layout(barmode="overlay")
     missing = []
     drawn = 0
@@ -125,7 +146,7 @@ def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL
         subtasks = numbers(row, view).subtasks
         values = [subtasks.get(s) for s in SUBTASKS]
         figure.add_trace(go.Scatterpolar(r=[*values, values[0]], theta=[*titles, titles[0]],
-                                         name=plotly_text(_short(names[row.id])), fill="toself", opacity=0.55))
+                                         name=plotly_text(names[row.id]), fill="toself", opacity=0.55))
     figure.update_layout(polar={"radialaxis": {"range": AXIS_RANGE}, "angularaxis": {"categoryarray": titles}},
                          template="plotly_white", title=plotly_text(f"Per-subtask accuracy (%), {view}"), height=540,
                          legend={"orientation": "h"})

@@ -26,7 +26,7 @@ import pandas as pd
 from mmad_dataset import SOURCES, SUBTASKS
 
 from . import taxonomy
-from .taxonomy import FULL_COVERAGE_MIN_SHARE, SETTINGS  # noqa: F401  (SETTINGS: the submit form's choices)
+from .taxonomy import FULL_COVERAGE_MIN_SHARE
 
 OVERALL = "All sources"
 VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
@@ -413,7 +413,8 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
         "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
         "Setting": row.setting or "–", "Measured by": row.measured_by or "–",
         "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
-        "Type": row.type or "–", "Training exposure": row.training_exposure or "–", "Protocol": row.protocol or "–",
+        "Type": row.type or "–", "Training exposure": row.training_exposure or "–",
+        "Protocol": row.protocol or "–",
         "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
                     or "–",
         "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),

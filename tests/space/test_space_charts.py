@@ -28,6 +28,10 @@ def test_entries_sharing_a_label_get_a_bar_each_and_no_bar_passes_100():
     labels = tick_labels(figure)
     assert len(set(labels.values())) == 3 and all(label.startswith("GPT-4o (1-shot)") for label in labels.values())
     assert list(figure.layout.xaxis.range) == [0, 100]
+    long = "InternLM-XComposer2-VL-7B-with-a-very-long-checkpoint-name"
+    cut = charts.unique_labels([row(id=f"{long}-1-shot-paper", model=long), row(id=f"{long}-1-shot-csv", model=long)])
+    assert all(len(label) <= charts.LABEL_CHARS and "…" in label for label in cut.values())
+    assert {label.rsplit(" · ", 1)[1] for label in cut.values()} == {"paper", "csv"}
     bundled = charts.bar_figure(populate.board_view(BUNDLED, Filters(show=ALL_ENTRIES)), limit=200)
     ids = [bar_id for bar_id, _ in bars(bundled)]
     assert len(ids) == len(set(ids)) == sum(r.status != "reference" for r in BUNDLED)
