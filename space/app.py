@@ -36,9 +36,12 @@ from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter, 
 _FROM_SETTINGS = object()
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 CSS = """
-.gradio-container {max-width: 1500px !important; --rank-width: 54px}
+.gradio-container {max-width: 1500px !important; margin: 0 auto !important; --rank-width: 54px}
 #board-table [role=gridcell], #board-table [role=gridcell] *, #board-table [role=columnheader] {
   font-family: var(--font) !important; font-size: 0.84rem}
+/* one line per row (the detail panel holds the long text), headers may wrap */
+#board-table [role=columnheader], #board-table [role=columnheader] * {white-space: normal !important;
+  text-overflow: clip !important; overflow-wrap: normal}
 /* gradio 6.31's virtual grid keeps pinned_columns as state only: pin Rank and Model with CSS */
 #board-table [data-col="0"], #board-table [data-heading="0"] {position: sticky; left: 0; z-index: 3}
 #board-table [data-col="1"], #board-table [data-heading="1"] {position: sticky; left: var(--rank-width); z-index: 3;
@@ -391,7 +394,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                     columns = gr.CheckboxGroup(list(populate.OPTIONAL_COLUMNS), value=list(populate.DEFAULT_COLUMNS),
                                                label="Columns shown")
                 note = gr.Markdown(elem_id="board-note")
-                table = gr.Dataframe(interactive=False, pinned_columns=2, wrap=True, max_height=640,
+                table = gr.Dataframe(interactive=False, pinned_columns=2, wrap=False, max_height=640,
                                      elem_id="board-table", buttons=["copy", "fullscreen"],
                                      label="Leaderboard (accuracy in %; select a row for its details)")
                 with gr.Row():

@@ -151,6 +151,8 @@ def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL
                          template="plotly_white", title=plotly_text(f"Per-subtask accuracy (%), {view}"), height=540,
                          legend={"orientation": "h"})
     if not picked:
+        if not rows:
+            return _empty(figure, "No entries match the search and filters.")
         if not chosen:
             return _empty(figure, "Pick models above to compare their subtasks.")
         return _empty(figure, f"None of the picked models has per-subtask numbers for {view}.")

@@ -64,6 +64,7 @@ def test_reference_lines_drawn_where_they_have_numbers_and_explained_where_not()
 def test_empty_bar_chart_and_radar_say_why():
     empty = charts.bar_figure(populate.board_view([row()], Filters(search="nothing-matches")))
     assert not bars(empty) and "No entries match" in empty.layout.annotations[0].text
+    assert "No entries match" in charts.radar_figure([], [], view="VisA").layout.annotations[0].text
     radar = charts.radar_figure([row(id="a")], [], view="VisA")
     assert not radar.data and "Pick models" in radar.layout.annotations[0].text
     assert radar.layout.xaxis.visible is False  # no meaningless −1…6 grid
