@@ -460,6 +460,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
             event = control.submit if control is search else control.change
             event(refresh_table, *table_views, api_visibility="private")
             event(charts, *chart_views, api_visibility="private")
+            event(lambda: (DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)), None, [detail, heatmap],
+                  api_visibility="private")  # a detail computed for another view would be stale
         chosen.input(lambda *values: charts(*values, keep_empty=True), *chart_views, api_visibility="private")
         table.select(row_detail, [view], [detail, heatmap], api_visibility="private").then(
             None, None, None, js="() => document.getElementById('row-detail-text')?.scrollIntoView({block: 'start'})")
