@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from mmad_dataset import SUBTASK_TITLES, SUBTASKS
+from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
 from .populate import OVERALL, SHORT_TITLES, Row, View, fixed, numbers
 
@@ -164,11 +164,12 @@ def category_heatmap(row: Row) -> go.Figure | None:
     summary.py; None when the row has no breakdown (reported rows)."""
     if not row.categories:
         return None
-    names = sorted(row.categories)
+    order = {source: i for i, source in enumerate(SOURCES)}
+    names = sorted(row.categories, key=lambda name: (order.get(name.split("/")[0], len(order)), name))
     z = [[row.categories[name]["subtasks"].get(s) for s in SUBTASKS] for name in names]
     figure = go.Figure(go.Heatmap(
         z=z, x=[SHORT_TITLES[s] for s in SUBTASKS], y=[plotly_text(n) for n in names], zmin=0, zmax=100,
-        colorscale="RdYlGn", colorbar={"title": "%"}, texttemplate="%{z:.1f}", hoverongaps=False,
+        colorscale="RdYlGn", colorbar={"title": "%"}, texttemplate="%{z:.2f}", hoverongaps=False,
         hovertemplate="%{y} · %{x}: %{z:.2f}%<extra></extra>"))
     figure.update_layout(title=plotly_text(f"{row.model}: accuracy (%) per category × subtask, official protocol"),
                          template="plotly_white", height=max(420, 20 * len(names) + 160),

@@ -39,8 +39,9 @@ def verified(name="Mine <b>x</b>", average=80.0, coverage=100.0, exposure="none 
                            "sources": {src: {"average": average - 1, "subtasks": {s: average - 1 for s in SUBTASKS},
                                              "overkill": 12.0, "miss": 8.0} for src in SOURCES},
                            "overkill": 12.5, "miss": 7.5, "scorer_version": "1.0.0", "answer_key_sha256": "ab" * 32,
-                           "categories": {"VisA/candle": {"questions": 9, "accuracy": 50.0,
-                                                          "subtasks": {s: 50.0 for s in SUBTASKS}}}},
+                           "categories": {name: {"questions": 9, "accuracy": 50.0,
+                                                 "subtasks": {s: 50.0 for s in SUBTASKS}}
+                                          for name in ("VisA/candle", "DS-MVTec/bottle", "MVTec-LOCO/pushpins")}},
               "strict": {"average": average - 2, "sources": {}}}
     metadata = {"model_name": name, "link": link, "size": "7B", "model_type": "open", "setting": setting,
                 "training_exposure": exposure, "user": "u", "submitted_at": "2026-01-02T00:00:00Z",

@@ -94,6 +94,7 @@ def test_category_heatmap_of_a_verified_row():
     mine = verified()
     figure = charts.category_heatmap(mine)
     heat = figure.data[0]
-    assert list(heat.y) == ["VisA/candle"] and list(heat.x) == [populate.SHORT_TITLES[s] for s in SUBTASKS]
+    assert list(heat.y) == ["DS-MVTec/bottle", "MVTec-LOCO/pushpins", "VisA/candle"]  # in the benchmark's order
+    assert list(heat.x) == [populate.SHORT_TITLES[s] for s in SUBTASKS] and heat.texttemplate == "%{z:.2f}"
     assert list(heat.z[0]) == [50.0] * 7 and (heat.zmin, heat.zmax) == (0, 100)
     assert charts.category_heatmap(row()) is None
