@@ -34,9 +34,17 @@ def wait_for_board(page) -> None:
 
 
 def set_search(page, text: str) -> None:
+    """Search and wait until the board says what it found (so later clicks see the new table)."""
+    from playwright.sync_api import expect
+
     box = page.get_by_label("Search")
     box.fill(text)
     box.press("Enter")
+    if text:
+        expect(page.locator("#board-note")).to_contain_text(
+            "No results" if text == SEARCH_NO_MATCH else "search matched", timeout=15_000)
+    else:
+        expect(page.locator("#board-note")).not_to_contain_text("search matched", timeout=15_000)
 
 
 def select_row(page, model: str) -> None:
