@@ -17,6 +17,5 @@ class ScoringError(MMADError):
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     """`repr` of a short prefix of `value`: messages are kept, logged and shown, so they stay small."""
     text = value if isinstance(value, str) else repr(value)
-    if len(text) <= limit:
-        return repr(text) if isinstance(value, str) else text
-    return repr(text[:limit]) + "…" if isinstance(value, str) else text[:limit] + "…"
+    short = text if len(text) <= limit else text[:limit] + "…"
+    return repr(short) if isinstance(value, str) else short

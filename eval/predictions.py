@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,6 +256,11 @@ def _parse_upstream(text: str, key: AnswerKey,
         correct, given = item["correct_answer"], item["gpt_answer"]
         extracted = strict_letter(given, question.options) if isinstance(given, str) else None
         if not trust_file_gold:
+            shown = _shown_options(item.get("question"), question)
+            if shown is not None:  # the options as the model saw them: judge in the key's letters
+                extracted = shown.get(strict_letter(given, shown.reverse) if isinstance(given, str) else None)
+                correct = shown.get(correct, correct) if isinstance(correct, str) else correct
+                given = shown.get(given, given) if isinstance(given, str) else given
             if correct != question.answer:
                 disagreeing.append(f"record {number}: {quoted(correct)}, the key says {question.answer!r}")
             records.append(Record(question.qid, question.answer, given))
@@ -269,12 +275,43 @@ def _parse_upstream(text: str, key: AnswerKey,
     if disagreeing:
         raise ScoringError(
             f"{len(disagreeing)} record(s) carry a correct_answer other than the answer key's, e.g. "
-            f"{'; '.join(disagreeing[:_SHOWN])}. Gold letters come from the answer key only. If your script "
-            "shuffled the options, write JSON Lines with the chosen option's letter in the benchmark's order; "
+            f"{'; '.join(disagreeing[:_SHOWN])}. Gold letters come from the answer key only. A shuffle of the "
+            "options is accepted when each record's question shows them as 'A. text' lines; otherwise write "
+            "JSON Lines with the chosen option's letter in the benchmark's order; "
             "`mmad score --trust-file-gold` reproduces upstream's numbers locally, never on the board")
     notes = (f"{relabelled} record(s) carry a gold letter other than the key's (options shuffled at query "
              "time); --trust-file-gold judged them against the file's letter",) if relabelled else ()
     return tuple(records), strict, notes
+
+
+_OPTION_LINE = re.compile(r"^\s*([A-E])\.\s*(.*?)\s*$", re.MULTILINE)
+
+
+class _Shown(dict):
+    """Letter the model saw → the key's letter for the same option text; `reverse` = letter → text as shown."""
+
+    reverse: dict[str, str]
+
+
+def _shown_options(rendered: Any, question: Question) -> _Shown | None:
+    """The option shuffle a record's rendered question proves, or None when it proves none.
+
+    Shuffling scripts (LLaVA, Cambrian, AnomalyGPT) store the question as the model saw it, options
+    included (`A. text` lines), and the gold letter after the shuffle. When those lines show exactly
+    the key's option texts, each shown letter maps to the key's letter for the same text; a
+    `correct_answer` is then accepted only if it maps to the key's gold.
+    """
+    text = rendered.get("text") if isinstance(rendered, dict) else rendered
+    if not isinstance(text, str):
+        return None
+    lines = _OPTION_LINE.findall(text)
+    shown = {letter: option for letter, option in lines}
+    by_text = {option.strip(): letter for letter, option in question.options.items()}
+    if len(lines) != len(question.options) or len(shown) != len(lines) or set(shown.values()) != set(by_text):
+        return None
+    mapping = _Shown({letter: by_text[option] for letter, option in shown.items()})
+    mapping.reverse = shown
+    return mapping
 
 
 def _upstream_question(item: Any, number: int, key: AnswerKey, seen: dict[str, int],

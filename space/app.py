@@ -499,6 +499,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo:
         os.environ["MMAD_DEMO"] = "1"
     settings = load_settings()
+    try:
+        identity.check_settings(settings)
+    except MMADError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     build_demo(settings).queue(default_concurrency_limit=2).launch(**launch_options(settings))
 
 

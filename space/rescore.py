@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
         store = HubStore(repo, token=settings.hf_token, mirror=tempfile.mkdtemp(prefix="mmad-rescore-"),
                          endpoint=settings.hub_endpoint, create=False)
+        if store.outage:  # an unreadable repo must not pass for an empty one
+            raise MMADError(store.outage)
     else:
         store = LocalStore(args.store or settings.store_dir)
     chosen = stale(store.list(), key) if args.stale_only else None

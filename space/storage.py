@@ -146,8 +146,10 @@ def _read_json(path: Path) -> dict:
 def _read_submission(path: Path) -> Stored:
     """One submission folder; raises ValueError/OSError when a file is missing, unparsable or misshapen."""
     metadata, result = _read_json(path / "metadata.json"), _read_json(path / "result.json")
-    if not isinstance(metadata.get("model_name"), str) or not isinstance(result.get("official"), dict):
-        raise ValueError("metadata.json has no model_name or result.json no official result")
+    official = result.get("official")
+    average = official.get("average") if isinstance(official, dict) else None
+    if not isinstance(metadata.get("model_name"), str) or type(average) not in (int, float):
+        raise ValueError("metadata.json has no model_name or result.json no official average")
     history = tuple(_read_json(p) for p in sorted((path / "history").glob("*.json")))
     return Stored(path.name, metadata, result, history)
 
@@ -208,7 +210,8 @@ class LocalStore:
 
     def _claim(self, claims: dict[str, bytes]) -> list[Path]:
         taken: list[Path] = []
-        (self.root / INDEX).mkdir(parents=True, exist_ok=True)
+        if claims:
+            (self.root / INDEX).mkdir(parents=True, exist_ok=True)
         try:
             for claim, record in claims.items():
                 path = self.root / claim_path(claim)
@@ -296,6 +299,11 @@ class HubStore:
 
     def describe(self) -> str:
         return f"Hub dataset {self.repo_id}"
+
+    @property
+    def outage(self) -> str:
+        """Why the Hub did not answer the last refresh (empty when it did)."""
+        return self._outage
 
     def health(self) -> str:
         """Empty when the Hub answered the last refresh and every mirrored entry was readable."""
@@ -419,7 +427,10 @@ class HubStore:
             raise StorageError(f"the submissions repo kept moving; {COMMIT_ATTEMPTS} commits were overtaken, "
                                "nothing was stored; submit again")
         with self._lock:
-            self.mirror.save(Files(files.contents))
+            try:
+                self.mirror.save(Files(files.contents))
+            except StorageError:  # a refresh already brought it: the commit landed, which is what counts
+                pass
 
     def predictions(self, stored: Stored) -> bytes:
         from huggingface_hub import hf_hub_download

@@ -34,8 +34,10 @@ DEFAULT_SETTING = "1-shot"
 DEFAULT_TRAINING_EXPOSURE = "unknown"
 #: The status list keeps this many attempts, each detail cut to MESSAGE_LIMIT characters.
 ATTEMPTS_KEPT = 50
-#: Failed attempts allowed per user and per client address within FAILURE_WINDOW.
+#: Failed attempts allowed per user within FAILURE_WINDOW, and per client address (higher: users
+#: behind one proxy or NAT share an address).
 MAX_FAILURES = 10
+MAX_FAILURES_PER_ADDRESS = 50
 FAILURE_WINDOW = timedelta(hours=1)
 #: Users and addresses whose failures are remembered at once (the oldest are forgotten first).
 FAILURE_KEYS_KEPT = 10_000
@@ -163,14 +165,14 @@ class Submitter:
             times = self._failures.get(key)
             while times and times[0] <= now - FAILURE_WINDOW:
                 times.popleft()
-            if times and len(times) >= MAX_FAILURES:
+            if times and len(times) >= _failure_limit(key):
                 retry = now_iso(times[0] + FAILURE_WINDOW)
                 raise TooManyFailures(f"too many failed attempts ({len(times)} in the last hour); "
                                          f"try again after {retry}")
 
     def _record_failure(self, keys: list[str], now: datetime) -> None:
         for key in keys:
-            self._failures.setdefault(key, deque(maxlen=MAX_FAILURES)).append(now)
+            self._failures.setdefault(key, deque(maxlen=_failure_limit(key))).append(now)
             self._failures.move_to_end(key)
         while len(self._failures) > FAILURE_KEYS_KEPT:
             self._failures.popitem(last=False)
@@ -236,6 +238,10 @@ class Submitter:
                 if stored and self._known is not None:
                     self._known.append(metadata)
         return Stored(submission_id, metadata, result)
+
+
+def _failure_limit(key: str) -> int:
+    return MAX_FAILURES_PER_ADDRESS if key.startswith("client:") else MAX_FAILURES
 
 
 def _duplicate_content(other: dict) -> str:

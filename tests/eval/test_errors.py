@@ -261,3 +261,17 @@ def test_user_text_in_messages_is_a_short_prefix(mini_key):
     assert len(message) < 1000 and "…" in message
     qtype = dict(record(mini_key.questions[0], "B", "B"), question_type="Q" * 100_000)
     assert len(refused(json.dumps([qtype]), mini_key, "record 1: question 0")) < 1000
+
+
+def test_option_shuffle_proven_by_the_rendered_question_is_judged_in_the_key_s_letters(mini_key):
+    """LLaVA-style scripts shuffle options and store the question as shown: the shuffle is verified, not trusted."""
+    first = mini_key.questions[0]  # two options, gold B in the key
+    (a, a_text), (b, b_text) = sorted(first.options.items())
+    swapped = {"type": "text", "text": f"Question 1: {first.question_type}? \nA. {b_text}\nB. {a_text}\n"}
+    shuffled = dict(record(first, "A", "A"), question=swapped)  # "A" as shown is the key's gold B
+    result = score(read_predictions(json.dumps([shuffled]).encode(), mini_key), mini_key, "strict", resamples=0)
+    assert result["sources"]["DS-MVTec"]["normal_accuracy"] == 50.0  # right: 1 of its 2 normal images
+    lying = dict(record(first, "B", "B"), question=swapped)  # claims the key's A text is gold
+    refused(json.dumps([lying]), mini_key, "correct_answer other than the answer key's")
+    unproven = dict(record(first, "A", "A"), question={"type": "text", "text": "Question 1: is it fine?"})
+    refused(json.dumps([unproven]), mini_key, "correct_answer other than the answer key's")

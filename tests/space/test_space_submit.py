@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from eval import ScoringError
-from space.storage import LocalStore
+from space import taxonomy
+from space.storage import HubStore, LocalStore
 from space.submit import SubmissionRejected, Submitter
 
 META = {"model_name": "Tiny-VL", "link": "https://example.org/tiny", "license": "mit", "size": "7B",
@@ -142,11 +144,6 @@ def test_concurrent_duplicates_store_exactly_one(tmp_path, key_info, make_predic
 
 # --- issue 9: submissions that cannot be gamed, lost or doubled -----------------------------------
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
-
-from space import taxonomy  # noqa: E402
-from space.storage import HubStore  # noqa: E402
-
 
 class Clock:
     """A settable clock for the time windows (daily limit, failed attempts)."""
@@ -251,7 +248,7 @@ def test_status_list_is_bounded_in_count(tmp_path, key_info):
 
 
 def test_failed_attempts_are_limited_per_user_and_per_address(tmp_path, key_info, make_predictions):
-    from space.submit import MAX_FAILURES
+    from space.submit import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS
 
     clock = Clock()
     submitter = Submitter(LocalStore(tmp_path / "store"), key_info, clock=clock)
@@ -260,8 +257,11 @@ def test_failed_attempts_are_limited_per_user_and_per_address(tmp_path, key_info
             submitter.submit(b"not json", META, "mallory", client="10.0.0.9")
     with pytest.raises(SubmissionRejected, match="too many failed attempts"):
         submitter.submit(make_predictions(), META, "mallory", client="10.0.0.1")
+    for i in range(MAX_FAILURES_PER_ADDRESS - MAX_FAILURES):
+        with pytest.raises(ScoringError):
+            submitter.submit(b"not json", META, f"sock-{i}", client="10.0.0.9")
     with pytest.raises(SubmissionRejected, match="too many failed attempts"):
-        submitter.submit(make_predictions(), META, "mallory-2", client="10.0.0.9")
+        submitter.submit(make_predictions(), META, "newcomer", client="10.0.0.9")
     submitter.submit(make_predictions(), META, "alice", client="10.0.0.2")
     clock.now += timedelta(hours=1, seconds=1)
     submitter.submit(make_predictions(seed=1), META, "mallory", client="10.0.0.9")
@@ -431,3 +431,29 @@ def test_app_pop_ups_are_inert_uploads_are_deleted_and_a_hub_outage_is_said(sett
         assert "&lt;img src=x onerror=alert(1)&gt;" in str(caught.value) and "<img" not in str(caught.value)
     finally:
         demo.close()
+
+
+def test_twenty_concurrent_submissions_on_the_fake_hub_are_all_stored_once(fake_hub, tmp_path, key_info,
+                                                                           make_predictions):
+    """Commits race on one branch: each is checked and committed on the head it saw, retried when overtaken."""
+    submitter = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url),
+                          key_info, max_per_day=100)
+    paths = [make_predictions(seed=i) for i in range(20)]
+    barrier, errors = threading.Barrier(20), []
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            submitter.submit(paths[i], {**META, "model_name": f"model-{i}"}, f"user{i % 3}")
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stored = HubStore("board/subs", token="t", mirror=tmp_path / "fresh", endpoint=fake_hub.url).list()
+    assert sorted(s.metadata["model_name"] for s in stored) == sorted(f"model-{i}" for i in range(20))
+    assert len({s.metadata["content_sha256"] for s in stored}) == 20
