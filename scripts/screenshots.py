@@ -53,6 +53,22 @@ def select_row(page, model: str) -> None:
     row.locator("[data-col='2']").click()
 
 
+def scroll_to_unranked(page) -> None:
+    """Scroll the table to where the ranked rows end and the unranked ones (marked —) begin."""
+    page.evaluate("window.scrollTo(0, 0)")
+    viewport = page.locator("#board-table .virtual-table-viewport").first
+    for _ in range(40):
+        marks = page.locator("#board-table [role=gridcell][data-col='0']", has_text="—")
+        if marks.count():
+            row = int(marks.first.get_attribute("data-row"))
+            height = viewport.evaluate("e => e.querySelector('[role=row][data-index]').offsetHeight")
+            viewport.evaluate(f"e => e.scrollTop = {max(0, row - 6) * height}")
+            page.wait_for_timeout(300)
+            return
+        viewport.evaluate("e => e.scrollTop += e.clientHeight * 0.8")
+        page.wait_for_timeout(150)
+
+
 def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL-72B") -> list[Path]:
     """Every tab and the board's special states at each width; returns the files written."""
     from playwright.sync_api import expect, sync_playwright
@@ -80,7 +96,7 @@ def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL
             shot("02-row-detail", full_page=False)
             page.get_by_label(ALL_LABEL).check()
             expect(page.locator("#board-table").get_by_text("Not ranked because").first).to_be_visible(timeout=15_000)
-            page.evaluate("window.scrollTo(0, 0)")
+            scroll_to_unranked(page)
             shot("03-all-entries", full_page=False)
             set_search(page, "demo-vl")
             select_row(page, "Demo-VL-7B")

@@ -36,7 +36,7 @@ from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter, 
 _FROM_SETTINGS = object()
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 CSS = """
-.gradio-container {max-width: 1500px !important; margin: 0 auto !important; --rank-width: 54px}
+.gradio-container {max-width: 1500px !important; margin: 0 auto !important; --rank-width: RANK_WIDTHpx}
 #board-table [role=gridcell], #board-table [role=gridcell] *, #board-table [role=columnheader] {
   font-family: var(--font) !important; font-size: 0.84rem}
 /* one line per row (the detail panel holds the long text), headers may wrap */
@@ -50,6 +50,7 @@ CSS = """
 #board-meta {color: var(--body-text-color-subdued); font-size: 0.85rem}
 #board-note {font-size: 0.9rem}
 """
+CSS = CSS.replace("RANK_WIDTH", str(populate.WIDTHS["Rank"]))  # Model is pinned right after Rank
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
 RANKING_RULES = f"""
@@ -200,12 +201,14 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                     measured: list[str] | None = None, protocols: list[str] | None = None,
                     coverages: list[str] | None = None, show_reference: bool = True,
                     columns: list[str] | None = None):
-        """The main table for the given view, filters, sort and columns, and a line saying what it shows."""
+        """The main table for the given view, filters, sort and columns, a line saying what it shows, and
+        the row detail reset to its placeholder."""
         frame, line = board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
                                   protocols, coverages, show_reference, columns)
         table_update = gr.Dataframe(value=populate.styled(frame), datatype=populate.datatypes(frame),
                                     column_widths=populate.column_widths(frame), visible=not frame.empty)
-        return table_update, line
+        # a row detail computed for another view would be stale: the table resets it
+        return table_update, line, DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)
 
     def board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                     coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
@@ -450,7 +453,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
         controls = [search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                     coverages, show_reference, columns]
-        table_views = ([*controls], [table, note])
+        table_views = ([*controls], [table, note, detail, heatmap])
         chart_views = ([*controls, chosen], [bar, radar, chosen])
 
         def header():
@@ -460,8 +463,6 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
             event = control.submit if control is search else control.change
             event(refresh_table, *table_views, api_visibility="private")
             event(charts, *chart_views, api_visibility="private")
-            event(lambda: (DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)), None, [detail, heatmap],
-                  api_visibility="private")  # a detail computed for another view would be stale
         chosen.input(lambda *values: charts(*values, keep_empty=True), *chart_views, api_visibility="private")
         table.select(row_detail, [view], [detail, heatmap], api_visibility="private").then(
             None, None, None, js="() => document.getElementById('row-detail-text')?.scrollIntoView({block: 'start'})")

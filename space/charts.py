@@ -9,14 +9,13 @@ two bars, never one stacked bar.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
 from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
-from .populate import OVERALL, SHORT_TITLES, Row, View, fixed, numbers
+from .populate import OVERALL, SHORT_TITLES, Row, View, fixed, id_difference, numbers
 
 BAR_LIMIT = 30
 LABEL_CHARS = 48
@@ -46,7 +45,7 @@ def unique_labels(rows: Sequence[Row]) -> dict[str, str]:
     """
     base = {row.id: label(row) for row in rows}
     suffix = {row.id: "" for row in rows}
-    for tell_apart in (lambda row, group: row.measured_by, _id_difference):
+    for tell_apart in (lambda row, group: row.measured_by, id_difference):
         groups: dict[str, list[Row]] = {}
         for row in rows:
             groups.setdefault(base[row.id] + suffix[row.id], []).append(row)
@@ -54,14 +53,6 @@ def unique_labels(rows: Sequence[Row]) -> dict[str, str]:
             for row in group:
                 suffix[row.id] += f" · {tell_apart(row, group)}"
     return {row.id: _short(base[row.id], LABEL_CHARS - len(suffix[row.id])) + suffix[row.id] for row in rows}
-
-
-def _id_difference(row: Row, group: Sequence[Row]) -> str:
-    """What is left of a row's id after the hyphen-delimited prefix all ids of the group share."""
-    ids = [other.id for other in group]
-    shared = os.path.commonprefix(ids)
-    shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
-    return row.id[len(shared):] or row.id
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:

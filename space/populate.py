@@ -15,6 +15,7 @@ Ranking rules (stated on the About tab too):
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 )
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 54, "Model": 230, "Average": 78, "Size": 58, "Setting": 84, "Measured by": 156,
-                          "Not ranked because": 220, "Answered": 88, "Type": 120, "Training exposure": 130,
+WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
+                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
                           "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
                           ID_COLUMN: 200}
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
@@ -427,12 +428,33 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
     """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
     dropped when no shown row has a reason, so the default view spends no width on it."""
-    records = [display_record(row, board) for row in ordered(board, sort_by)]
+    rows = ordered(board, sort_by)
+    records = [display_record(row, board) for row in rows]
+    repeated = _repeated_runs(rows)
+    for row, record in zip(rows, records):
+        if row.id in repeated:
+            record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
     shown = [c for c in OPTIONAL_COLUMNS if c in columns]
     if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
         shown.remove("Not ranked because")
     names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
     return pd.DataFrame.from_records(records, columns=names)
+
+
+def id_difference(row: Row, group: Sequence[Row]) -> str:
+    """What is left of a row's id after the hyphen-delimited prefix all ids of the group share: ids are
+    `<model>-<setting>-<source>` slugs, so for two runs of one model that is their source ("paper", "csv")."""
+    shared = os.path.commonprefix([other.id for other in group])
+    shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
+    return row.id[len(shared):] or row.id
+
+
+def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
+    """Row id → what tells its run apart, for models shown more than once in one setting."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.model, row.setting), []).append(row)
+    return {row.id: id_difference(row, group) for group in groups.values() if len(group) > 1 for row in group}
 
 
 def styled(frame: pd.DataFrame):

@@ -187,3 +187,11 @@ def test_download_neutralises_formula_cells_and_keeps_every_field():
     assert records[0]["average"] == "80.0" and records[0]["sources"].startswith("submitted by u")
     assert {"setting", "protocol", "coverage", "training_exposure", "measured_by", "not_ranked_because",
             "run_note", "rank"} <= set(records[0])
+
+
+def test_two_runs_of_one_model_say_which_run_they_are():
+    runs = [row(id="gpt-4o-1-shot-mmad-paper", model="GPT-4o", average=74.92),
+            row(id="gpt-4o-1-shot-mmad-csv", model="GPT-4o", average=74.31), row(id="other", model="Other")]
+    models = list(populate.table(populate.board_view(runs))["Model"])
+    assert models == ["[GPT-4o](https://e.org/m) · *paper*", "[GPT-4o](https://e.org/m) · *csv*",
+                      "[Other](https://e.org/m)"]
