@@ -124,17 +124,26 @@ class Exports:
         if fmt == "csv":
             data = frame.to_csv(index=False).encode("utf-8")
         else:
-            data = json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False).encode("utf-8")
+            records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # null, not NaN
+            data = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"mmad_leaderboard-{hashlib.sha256(data).hexdigest()[:12]}.{fmt}"
         if not path.exists():
             staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
             staging.write_bytes(data)
             os.replace(staging, path)
-        for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=lambda p: p.stat().st_mtime)[:-self.KEEP]:
+        for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
         return str(path)
+
+
+def _mtime(path: Path) -> float:
+    """Modification time, or 0 for a file another request just removed."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def make_store(settings: Settings) -> Store:

@@ -137,7 +137,9 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
                    training_exposure=NONE, api_name="/submit")
     first = client.predict(api_name="/export_json")
     again = client.predict(api_name="/export_json")
-    records = json.loads(Path(first["path"]).read_text(encoding="utf-8"))
+    records = json.loads(Path(first["path"]).read_text(encoding="utf-8"),
+                         parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert any(r["strict_average"] is None for r in records)  # reported rows: null, never NaN
     expected = {e["id"] for e in _bundled() if e["status"] == "reference" or taxonomy.comparable(e)}
     assert len(records) == len(expected) + 1 and {"model", "average", "measured_by", "sources"} <= set(records[0])
     assert first["orig_name"] == again["orig_name"]
