@@ -441,10 +441,10 @@ def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = 
     return pd.DataFrame.from_records(records, columns=names)
 
 
-def id_difference(row: Row, group: Sequence[Row]) -> str:
+def id_difference(row: Row, runs: Sequence[Row]) -> str:
     """What is left of a row's id after the hyphen-delimited prefix all ids of the group share: ids are
     `<model>-<setting>-<source>` slugs, so for two runs of one model that is their source ("paper", "csv")."""
-    shared = os.path.commonprefix([other.id for other in group])
+    shared = os.path.commonprefix([other.id for other in runs])
     shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
     return row.id[len(shared):] or row.id
 
@@ -454,7 +454,7 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         groups.setdefault((row.model, row.setting), []).append(row)
-    return {row.id: id_difference(row, group) for group in groups.values() if len(group) > 1 for row in group}
+    return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
 def styled(frame: pd.DataFrame):
