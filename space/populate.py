@@ -1,35 +1,50 @@
-"""Entries (reported JSON files and stored verified submissions) → board rows → tables and charts.
+"""Board entries (reported JSON files and stored verified submissions) → rows → ranked tables.
 
 Pure functions: no file or network access here, so every view of the board is testable without
-a server. User-supplied text is escaped before it goes into a markdown cell.
+a server. User-supplied text is escaped before it goes into a markdown cell and neutralised before
+it goes into a CSV/JSON download. Charts live in `space/charts.py`.
+
+Ranking rules (stated on the About tab too):
+- only `taxonomy.comparable()` entries are ranked; reference lines, synthetic demo results and
+  non-comparable entries are shown unranked, each visibly marked;
+- ranks come from the averages rounded to the displayed 2 decimals, so equal numbers share a rank;
+- ranks are computed on the whole view (overall or one source) before filters and search, so
+  narrowing the table never renumbers it.
 """
 
 from __future__ import annotations
 
 import html
-import json
+import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
-from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
+from mmad_dataset import SOURCES, SUBTASKS
+
+from . import taxonomy
+from .taxonomy import FULL_COVERAGE_MIN_SHARE
 
 OVERALL = "All sources"
 VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
 SIZE_BUCKETS: tuple[str, ...] = ("≤ 10B", "10–40B", "> 40B", "unknown")
 TYPES: tuple[str, ...] = ("open", "API", "industrial-specialised")
-SETTINGS: tuple[str, ...] = ("0-shot", "1-shot", "1-shot+", "k-shot", "+ domain knowledge")
-PROVENANCES: tuple[str, ...] = ("verified here", "paper table", "authors' released results",
-                                "self-reported", "third-party")
-TRAINED_FLAG = "trains on MMAD or its source images"
-SUBSET_FLAG = "subset run"
-TRAINED_CHOICES: tuple[str, ...] = ("include", "exclude", "only")
-STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line"}
+COMPARABLE_ONLY = "comparable only (default)"
+ALL_ENTRIES = "all entries"
+SHOW_CHOICES: tuple[str, ...] = (COMPARABLE_ONLY, ALL_ENTRIES)
+SCORED_HERE = "scored here"
+SYNTHETIC_LABEL = "synthetic (demo)"
+STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
+                "synthetic": SYNTHETIC_LABEL}
+#: What the Rank column says for rows that are shown but not ranked.
+UNRANKED_MARK = {"reference": "ref", "synthetic": "demo", "other": "—"}
+#: Old verified submissions stored the form's earlier wording; map it onto the taxonomy.
+LEGACY_EXPOSURE = {"none": taxonomy.NO_EXPOSURE, "MMAD questions or images": "MMAD questions",
+                   "MMAD's source datasets (MVTec AD, MVTec LOCO, VisA, GoodsAD)": "MMAD source images"}
 
 SHORT_TITLES: dict[str, str] = {
     "anomaly_discrimination": "Anomaly Disc.", "defect_classification": "Defect Cls.",
@@ -39,30 +54,48 @@ SHORT_TITLES: dict[str, str] = {
 }
 SUBTASK_COLUMNS: tuple[str, ...] = tuple(SHORT_TITLES[s] for s in SUBTASKS)
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
+#: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "Status", "Average", "Strict avg", "Coverage", *SUBTASK_COLUMNS, "Size", "Setting", "Type",
-    "Provenance", "Overkill", "Miss", "Flags", "Source", "Scorer",
+    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
+    "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
 )
 DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Status", "Average", "Strict avg", "Coverage", *SUBTASK_COLUMNS, "Size", "Setting", "Type", "Provenance",
+    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
+    "Type", "Training exposure", "Sources", "Flags",
 )
-WIDTHS: dict[str, int] = {"Rank": 62, "Model": 250, "Status": 104, "Size": 62, "Setting": 170, "Type": 160,
-                          "Provenance": 180, "Flags": 230, "Source": 280, "Scorer": 300}
-MARKDOWN_COLUMNS = frozenset({"Model", "Source", "Flags", "Status"})
-NUMBER_COLUMNS = frozenset({*SUBTASK_COLUMNS, "Average", "Strict avg", "Coverage", "Overkill", "Miss"})
+#: Always last: the stable id the row-detail view looks rows up by.
+ID_COLUMN = "ID"
+WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
+                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
+                          "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
+                          ID_COLUMN: 200}
+MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
+ACCURACY_COLUMNS = frozenset({*SUBTASK_COLUMNS, "Average", "Strict avg", "Overkill", "Miss"})
+PERCENT_COLUMNS = frozenset({"Answered"})
+NUMBER_COLUMNS = ACCURACY_COLUMNS | PERCENT_COLUMNS
+SORT_CHOICES: tuple[str, ...] = ("Average", "Strict avg", *SUBTASK_COLUMNS)
 
 
 # --- escaping ---------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
-_MD_LINE_START = re.compile(r"^(\d*)([-+=.)])")
+_MD_LINE_START = re.compile(r"^(\d*)([-+=.)>])")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_markdown(text: Any) -> str:
-    """Inert text for a markdown cell: HTML entities escaped, markdown syntax backslash-escaped."""
+    """Inert text for a markdown cell: markdown syntax backslash-escaped, then `&`, `<`, `>` as entities
+    (in this order, so that an entity's `#` is never escaped into visible text)."""
     flat = " ".join(str(text or "").split())
-    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
-    return _MD_LINE_START.sub(r"\1\\\2", escaped)
+    escaped = _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", flat))
+    return html.escape(escaped, quote=False)
+
+
+def inert_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run: formula-leading text gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def safe_url(url: Any) -> str | None:
@@ -80,37 +113,79 @@ def link_cell(text: Any, url: Any) -> str:
     return f"[{label}]({target})" if target else label
 
 
+def fixed(value: float | None, suffix: str = "") -> str:
+    """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
+    return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
+
+
 # --- rows ---------------------------------------------------------------------------------------
 
 @dataclass
 class Row:
-    """One line of the board, whatever its origin."""
+    """One board entry, whatever its origin, with the taxonomy fields that decide whether it is ranked."""
 
     id: str
     model: str
-    status: str
-    provenance: str
+    status: str                      # "reported", "reference" or "verified"
     average: float | None
     subtasks: dict[str, float]
+    setting: str = ""
+    protocol: str = ""
+    coverage: str = ""
+    training_exposure: str = ""
+    measured_by: str = ""
+    setting_detail: str = ""
+    protocol_detail: str = ""
+    coverage_detail: str = ""
+    training_detail: str = ""
     link: str = ""
+    model_version: str = ""
     size: str | None = None
-    setting: str = "n/a"
     type: str = ""
-    source: str = ""
-    source_link: str = ""
+    run_note: str = ""
     notes: str = ""
     flags: list[str] = field(default_factory=list)
-    sources: dict[str, dict] = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)       # who published this run (reported entries)
+    by_source: dict[str, dict] = field(default_factory=dict)  # numbers per MMAD source (DS-MVTec, …)
     detection: dict[str, float] = field(default_factory=dict)
     strict_average: float | None = None
-    strict_sources: dict[str, dict] = field(default_factory=dict)
-    coverage: float | None = None
+    strict_by_source: dict[str, dict] = field(default_factory=dict)
+    answered: float | None = None    # verified: % of the questions answered
+    categories: dict[str, dict] = field(default_factory=dict)  # verified: the scorer's per-category breakdown
+    synthetic: bool = False          # verified against the synthetic demo key
     scorer: str = ""
+    submitted: str = ""
     updated: str = ""
+
+    def taxonomy_fields(self) -> dict[str, str]:
+        return {"setting": self.setting, "protocol": self.protocol, "coverage": self.coverage,
+                "training_exposure": self.training_exposure, "measured_by": self.measured_by,
+                "protocol_detail": self.protocol_detail, "coverage_detail": self.coverage_detail}
+
+    @property
+    def kind(self) -> str:
+        """reference / synthetic / verified / reported: what the Status column and the charts say."""
+        if self.status == "reference":
+            return "reference"
+        return "synthetic" if self.synthetic else self.status
+
+    @property
+    def comparable(self) -> bool:
+        """Belongs in the default view (reference lines always do; they are just never ranked)."""
+        return self.status == "reference" or taxonomy.comparable(self.taxonomy_fields())
 
     @property
     def ranked(self) -> bool:
-        return self.status != "reference"
+        return self.kind in ("verified", "reported") and self.comparable
+
+    def not_ranked_because(self) -> list[str]:
+        """Why a row shown on the board has no rank (empty when it is ranked)."""
+        if self.status == "reference":
+            return ["reference line"]
+        reasons = [] if self.comparable else taxonomy.why_not_comparable(self.taxonomy_fields())
+        if self.synthetic:
+            reasons.insert(0, "scored against the synthetic demo key, not MMAD")
+        return reasons
 
 
 def params_billions(size: str | None) -> float | None:
@@ -129,99 +204,103 @@ def size_bucket(size: str | None) -> str:
     return "≤ 10B" if value <= 10 else "10–40B" if value <= 40 else "> 40B"
 
 
-def setting_category(setting: str) -> str:
-    """Free-text setting → one of SETTINGS (or 'n/a' for reference lines)."""
-    text = (setting or "").lower()
-    if "domain knowledge" in text:
-        return "+ domain knowledge"
-    head = text.split("+")[0].strip()
-    if head.startswith("0-shot"):
-        return "0-shot"
-    if head.startswith("1-shot"):
-        return "1-shot+" if "+" in text else "1-shot"
-    if re.match(r"(\d+|k)-shot", head):
-        return "k-shot"
-    return "n/a"
-
-
-def row_from_reported(entry: dict) -> Row:
-    """A curated JSON entry from `submissions/reported/`."""
+def row_from_reported(entry: Mapping[str, Any]) -> Row:
+    """A curated JSON entry from `submissions/reported/` (one distinct run, every source that carries it)."""
     result = entry["result"]
     return Row(
-        id=entry["id"], model=entry["model"], status=entry["status"], provenance=entry["provenance"],
-        average=result.get("average"), subtasks=dict(result.get("subtasks", {})), link=entry.get("link", ""),
-        size=entry.get("size"), setting=entry.get("setting") or "n/a", type=entry.get("type", ""),
-        source=entry.get("source", ""), source_link=entry.get("source_link", ""), notes=entry.get("notes", ""),
-        flags=list(entry.get("flags", [])), sources=dict(result.get("sources", {})),
-        detection=dict(result.get("anomaly_detection", {})),
+        id=entry["id"], model=entry["model"], status=entry["status"], average=result.get("average"),
+        subtasks=dict(result.get("subtasks", {})), setting=entry.get("setting", ""),
+        protocol=entry.get("protocol", ""), coverage=entry.get("coverage", ""),
+        training_exposure=entry.get("training_exposure", ""), measured_by=entry.get("measured_by", ""),
+        setting_detail=entry.get("setting_detail") or "", protocol_detail=entry.get("protocol_detail") or "",
+        coverage_detail=entry.get("coverage_detail") or "", training_detail=entry.get("training_detail") or "",
+        link=entry.get("link") or "", model_version=entry.get("model_version") or "", size=entry.get("size"),
+        type=entry.get("type", ""), run_note=entry.get("run_note") or "", notes=entry.get("notes") or "",
+        flags=list(entry.get("flags") or []), sources=[dict(s) for s in entry.get("sources") or []],
+        by_source=dict(result.get("sources", {})), detection=dict(result.get("anomaly_detection", {})),
     )
 
 
 DETECTION_FIELDS = ("recall", "precision", "f1", "overkill", "miss")
 
 
-def _detection(official: dict) -> dict[str, float]:
+def _detection(official: Mapping[str, Any]) -> dict[str, float]:
     return {k: official[k] for k in DETECTION_FIELDS if isinstance(official.get(k), (int, float))}
 
 
-def row_from_submission(submission_id: str, metadata: dict, result: dict) -> Row:
-    """A verified submission: its metadata as entered, its numbers as the scorer computed them."""
+def exposure(value: Any) -> str:
+    """A submission's declared training exposure on the taxonomy (old form wording mapped; else unknown)."""
+    value = LEGACY_EXPOSURE.get(value, value)
+    return value if value in taxonomy.TRAINING_EXPOSURES else "unknown"
+
+
+def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result: Mapping[str, Any], *,
+                        synthetic: bool = False) -> Row:
+    """A verified submission: its metadata as entered, its numbers as the scorer computed them.
+
+    Coverage is "full" only when the official coverage share reaches FULL_COVERAGE_MIN_SHARE; a
+    `synthetic` row (demo key) is labelled so and never ranked.
+    """
     official, strict = result["official"], result.get("strict", {})
-    flags = []
-    if metadata.get("training_exposure", "none") != "none":
-        flags.append(TRAINED_FLAG)
-    coverage = official.get("coverage")
-    if coverage is not None and coverage < 99:
-        flags.append(SUBSET_FLAG)
+    answered = official.get("coverage")
+    full = answered is not None and answered / 100 >= FULL_COVERAGE_MIN_SHARE
+    setting = metadata.get("setting") or ""
     return Row(
-        id=submission_id, model=metadata["model_name"], status="verified", provenance="verified here",
-        average=official.get("average"), subtasks=dict(official.get("subtasks", {})),
-        link=metadata.get("link", ""), size=metadata.get("size") or None,
-        setting=metadata.get("setting") or "n/a", type=metadata.get("model_type", ""),
-        source=f"submitted by {metadata.get('user', '?')} on {metadata.get('submitted_at', '?')[:10]}",
-        notes=metadata.get("notes", ""), flags=flags, sources=dict(official.get("sources", {})),
+        id=submission_id, model=metadata["model_name"], status="verified", average=official.get("average"),
+        subtasks=dict(official.get("subtasks", {})), setting=setting if setting in taxonomy.SETTINGS else "",
+        protocol=taxonomy.OFFICIAL_PROTOCOL,
+        coverage=taxonomy.FULL_COVERAGE if full else taxonomy.SUBSET_COVERAGE,
+        coverage_detail="" if full else f"{fixed(answered, '%')} of the questions answered",
+        training_exposure=exposure(metadata.get("training_exposure")), measured_by=SCORED_HERE,
+        link=metadata.get("link", ""), size=metadata.get("size") or None, type=metadata.get("model_type", ""),
+        notes=metadata.get("notes", ""), by_source=dict(official.get("sources", {})),
         detection=_detection(official), strict_average=strict.get("average"),
-        strict_sources=dict(strict.get("sources", {})), coverage=coverage,
+        strict_by_source=dict(strict.get("sources", {})), answered=answered,
+        categories=dict(official.get("categories", {})), synthetic=synthetic,
         scorer=f"{official.get('scorer_version', '?')} · key {str(official.get('answer_key_sha256', ''))[:12]}"
                f" · data {result.get('data_revision', '?')}",
+        submitted=f"{metadata.get('user', '?')} on {str(metadata.get('submitted_at', '?'))[:10]}",
         updated=result.get("scored_at", ""),
     )
-
-
-def load_reported(folder: str | Path) -> list[dict]:
-    """Every curated entry in a folder, in file-name order."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(folder).glob("*.json"))]
 
 
 # --- filtering --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Filters:
-    """The board's filter controls; the defaults show everything."""
+    """The board's controls; the defaults are the default view (comparable entries, all of them)."""
 
     search: str = ""
+    show: str = COMPARABLE_ONLY
     sizes: Sequence[str] = SIZE_BUCKETS
     types: Sequence[str] = TYPES
-    settings: Sequence[str] = SETTINGS
-    provenances: Sequence[str] = PROVENANCES
-    trained: str = "include"
+    settings: Sequence[str] = taxonomy.SETTINGS
+    exposures: Sequence[str] = taxonomy.TRAINING_EXPOSURES
+    measured_by: Sequence[str] = taxonomy.MEASURED_BY
+    protocols: Sequence[str] = taxonomy.PROTOCOLS
+    coverages: Sequence[str] = taxonomy.COVERAGES
     show_reference: bool = True
 
 
-def matches(row: Row, filters: Filters) -> bool:
+def matches(row: Row, filters: Filters, *, search: bool = True) -> bool:
+    """Whether a row passes the controls (`search=False`: every control but the search box)."""
+    if search and not _search_hit(row, filters.search):
+        return False
     if row.status == "reference":
-        return filters.show_reference and _search_hit(row, filters.search)
-    trained = TRAINED_FLAG in row.flags
-    if filters.trained == "exclude" and trained or filters.trained == "only" and not trained:
+        return filters.show_reference
+    if filters.show != ALL_ENTRIES and not row.comparable:
         return False
     return (size_bucket(row.size) in filters.sizes and row.type in filters.types
-            and setting_category(row.setting) in filters.settings and row.provenance in filters.provenances
-            and _search_hit(row, filters.search))
+            and row.setting in filters.settings and row.training_exposure in filters.exposures
+            and row.measured_by in filters.measured_by and row.protocol in filters.protocols
+            and row.coverage in filters.coverages)
 
 
 def _search_hit(row: Row, search: str) -> bool:
     needles = search.lower().split()
-    haystack = " ".join([row.model, row.notes, row.source, row.setting, row.type, row.provenance]).lower()
+    haystack = " ".join([row.id, row.model, row.model_version, row.notes, row.run_note, row.setting,
+                         row.setting_detail, row.type, row.measured_by, *row.flags,
+                         *(str(s.get("title", "")) for s in row.sources)]).lower()
     return all(needle in haystack for needle in needles)
 
 
@@ -229,54 +308,160 @@ def filter_rows(rows: Iterable[Row], filters: Filters) -> list[Row]:
     return [row for row in rows if matches(row, filters)]
 
 
+# --- views and ranks ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Numbers:
+    """One row's numbers in one view (overall, or one MMAD source)."""
+
+    average: float | None
+    subtasks: Mapping[str, float]
+    strict: float | None
+    detection: Mapping[str, float]
+
+
+def numbers(row: Row, view: str) -> Numbers:
+    if view == OVERALL:
+        return Numbers(row.average, row.subtasks, row.strict_average, row.detection)
+    per_source = row.by_source.get(view) or {}
+    return Numbers(per_source.get("average"), per_source.get("subtasks", {}),
+                   (row.strict_by_source.get(view) or {}).get("average"),
+                   per_source.get("anomaly_detection") or _detection(per_source))
+
+
+def ranks(rows: Iterable[Row], view: str = OVERALL) -> dict[str, int]:
+    """Row id → rank among the ranked rows with numbers in this view; equal at 2 decimals = equal rank."""
+    scored = [(row.id, round(float(numbers(row, view).average), 2)) for row in rows
+              if row.ranked and numbers(row, view).average is not None]
+    return {row_id: 1 + sum(other > value for _, other in scored) for row_id, value in scored}
+
+
+def group(row: Row) -> int:
+    """Display order of the groups: ranked rows with reference lines, then demo rows, then the rest."""
+    if row.ranked or row.status == "reference":
+        return 0
+    return 1 if row.synthetic and row.comparable else 2
+
+
+@dataclass(frozen=True)
+class View:
+    """What the board shows: rows with numbers in `view` passing the filters, and the view's ranks."""
+
+    rows: list[Row]
+    ranks: dict[str, int]
+    view: str
+    matched_before_search: int
+
+    def rank_text(self, row: Row) -> str:
+        if row.id in self.ranks:
+            return str(self.ranks[row.id])
+        return UNRANKED_MARK["reference" if row.status == "reference" else "synthetic" if row.synthetic else "other"]
+
+
+def board_view(rows: Sequence[Row], filters: Filters = Filters(), view: str = OVERALL) -> View:
+    """Ranks on the whole view first, then the filters, then the search (so neither renumbers)."""
+    view = view if view in VIEWS else OVERALL
+    present = [row for row in rows if numbers(row, view).average is not None]
+    filtered = [row for row in present if matches(row, filters, search=False)]
+    return View([row for row in filtered if _search_hit(row, filters.search)], ranks(present, view), view,
+                len(filtered))
+
+
+def cell_number(column: str, row: Row, nums: Numbers) -> float | None:
+    """The value of a numeric column for a row in a view."""
+    if column == "Average":
+        return nums.average
+    if column == "Strict avg":
+        return nums.strict
+    if column == "Answered":
+        return row.answered
+    if column in ("Overkill", "Miss"):
+        return nums.detection.get(column.lower())
+    subtask = next(s for s, title in SHORT_TITLES.items() if title == column)
+    return nums.subtasks.get(subtask)
+
+
+def ordered(board: View, sort_by: str = "Average") -> list[Row]:
+    """Groups first, then the chosen column (rows without a value last), ties broken by the average.
+
+    Sorting by a column few rows have (Strict avg) keeps the others in average order, ranks unchanged.
+    """
+    column = sort_by if sort_by in NUMBER_COLUMNS else "Average"
+
+    def key(row: Row) -> tuple:
+        nums = numbers(row, board.view)
+        chosen, average = cell_number(column, row, nums), nums.average
+        return (group(row), chosen is None, -(chosen or 0.0), -(average or 0.0), row.model.casefold())
+    return sorted(board.rows, key=key)
+
+
 # --- tables -------------------------------------------------------------------------------------
 
-def _numbers(row: Row, view: str) -> tuple[float | None, dict[str, float], float | None]:
-    if view == OVERALL:
-        return row.average, row.subtasks, row.strict_average
-    per_source = row.sources.get(view) or {}
-    strict = (row.strict_sources.get(view) or {}).get("average")
-    return per_source.get("average"), per_source.get("subtasks", {}), strict
+def _sources_cell(row: Row) -> str:
+    if row.status == "verified":
+        return escape_markdown(f"submitted by {row.submitted}")
+    if not row.sources:
+        return "–"
+    primary = row.sources[0]
+    more = f" (+{len(row.sources) - 1} more)" if len(row.sources) > 1 else ""
+    return link_cell(primary.get("title", "source"), primary.get("link")) + more
 
 
-def in_view(rows: Iterable[Row], view: str) -> Iterator[tuple[Row, float, dict[str, float], float | None]]:
-    """(row, average, subtasks, strict average) for the rows that have numbers in this view."""
+def display_record(row: Row, board: View) -> dict[str, Any]:
+    """Every column of one row as shown (markdown cells escaped; numbers left numeric for sorting)."""
+    nums = numbers(row, board.view)
+    record: dict[str, Any] = {
+        "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
+        "Setting": row.setting or "–", "Measured by": row.measured_by or "–",
+        "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
+        "Type": row.type or "–", "Training exposure": row.training_exposure or "–",
+        "Protocol": row.protocol or "–",
+        "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
+                    or "–",
+        "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
+        "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
+    }
+    record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
+    return record
+
+
+def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
+    """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
+    dropped when no shown row has a reason, so the default view spends no width on it."""
+    rows = ordered(board, sort_by)
+    records = [display_record(row, board) for row in rows]
+    repeated = _repeated_runs(rows)
+    for row, record in zip(rows, records):
+        if row.id in repeated:
+            record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
+    shown = [c for c in OPTIONAL_COLUMNS if c in columns]
+    if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
+        shown.remove("Not ranked because")
+    names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
+    return pd.DataFrame.from_records(records, columns=names)
+
+
+def id_difference(row: Row, runs: Sequence[Row]) -> str:
+    """What is left of a row's id after the hyphen-delimited prefix all ids of the group share: ids are
+    `<model>-<setting>-<source>` slugs, so for two runs of one model that is their source ("paper", "csv")."""
+    shared = os.path.commonprefix([other.id for other in runs])
+    shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
+    return row.id[len(shared):] or row.id
+
+
+def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
+    """Row id → what tells its run apart, for models shown more than once in one setting."""
+    groups: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
-        average, subtasks, strict = _numbers(row, view)
-        if average is not None:
-            yield row, average, subtasks, strict
+        groups.setdefault((row.model, row.setting), []).append(row)
+    return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 2)
-
-
-def table(rows: Iterable[Row], view: str = OVERALL, columns: Sequence[str] = DEFAULT_COLUMNS,
-          sort_by: str = "Average") -> pd.DataFrame:
-    """The board as a DataFrame: one view (overall or a source), chosen columns, ranked, sorted.
-
-    Rank follows the average among ranked rows of the view; reference lines are not ranked.
-    """
-    records = []
-    for row, average, subtasks, strict in in_view(rows, view):
-        records.append({
-            "Model": link_cell(row.model, row.link), "Status": STATUS_BADGE.get(row.status, row.status),
-            "Size": row.size or "–", "Setting": row.setting, "Type": row.type,
-            **{SHORT_TITLES[s]: _round(subtasks.get(s)) for s in SUBTASKS},
-            "Average": _round(average), "Strict avg": _round(strict), "Coverage": _round(row.coverage),
-            "Provenance": row.provenance, "Overkill": _round(row.detection.get("overkill")),
-            "Miss": _round(row.detection.get("miss")), "Flags": escape_markdown("; ".join(row.flags)),
-            "Source": link_cell(row.source, row.source_link), "Scorer": row.scorer,
-            "_ranked": row.ranked, "_average": average,
-        })
-    frame = pd.DataFrame.from_records(records, columns=[*FIXED_COLUMNS, *OPTIONAL_COLUMNS, "_ranked", "_average"])
-    ranked = frame["_ranked"].astype(bool)
-    frame["Rank"] = frame["_average"].where(ranked).rank(ascending=False, method="min")
-    frame["Rank"] = frame["Rank"].map(lambda r: "" if pd.isna(r) else str(int(r)))
-    key = sort_by if sort_by in NUMBER_COLUMNS and sort_by != "Average" else "_average"
-    frame = frame.sort_values(key, ascending=False, na_position="last", kind="stable")
-    shown = [*FIXED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns)]
-    return frame[shown].reset_index(drop=True)
+def styled(frame: pd.DataFrame):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting."""
+    formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
+    formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
+    return frame.style.format(formats)
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -287,21 +472,43 @@ def datatypes(frame: pd.DataFrame) -> list[str]:
 
 def column_widths(frame: pd.DataFrame) -> list[str]:
     """Pixel widths so that headers do not wrap letter by letter; numbers get a narrow column."""
-    return [f"{WIDTHS.get(column, 84)}px" for column in frame.columns]
+    return [f"{WIDTHS.get(column, 80)}px" for column in frame.columns]
 
 
-def plain_table(rows: Iterable[Row], view: str = OVERALL) -> pd.DataFrame:
-    """Every column, unescaped and unranked-markup-free: what the CSV/JSON download holds."""
+EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
+               "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
+               "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+
+
+def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
+    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised."""
     records = []
-    for row, average, subtasks, strict in in_view(rows, view):
-        records.append({
-            "id": row.id, "model": row.model, "link": row.link, "status": row.status,
-            "provenance": row.provenance, "size": row.size, "setting": row.setting, "type": row.type,
-            **{s: subtasks.get(s) for s in SUBTASKS}, "average": average, "strict_average": strict,
-            "coverage": row.coverage, "flags": "; ".join(row.flags), "source": row.source,
-            "source_link": row.source_link, "notes": row.notes, "scorer": row.scorer,
-        })
-    return pd.DataFrame.from_records(records).sort_values("average", ascending=False, kind="stable")
+    for row in ordered(board, sort_by):
+        nums = numbers(row, board.view)
+        text = {
+            "id": row.id, "rank": board.rank_text(row), "model": row.model, "model_version": row.model_version,
+            "link": row.link, "status": STATUS_BADGE.get(row.kind, row.kind), "size": row.size or "",
+            "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
+            "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
+            "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
+            "training_detail": row.training_detail, "measured_by": row.measured_by,
+            "not_ranked_because": "; ".join(row.not_ranked_because()), "run_note": row.run_note,
+            "notes": row.notes, "flags": "; ".join(row.flags),
+            "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
+                                 for s in row.sources) or (f"submitted by {row.submitted}" if row.submitted else ""),
+        }
+        records.append({**{k: inert_cell(v) for k, v in text.items()},
+                        "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
+                        "strict_average": nums.strict, "answered_percent": row.answered,
+                        "scorer": inert_cell(row.scorer)})
+    return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
+                                                       "answered_percent", "scorer"])
+
+
+def counts(rows: Sequence[Row]) -> dict[str, int]:
+    """The header's numbers: verified (real), demo, reported, ranked by default."""
+    return {"verified": sum(r.kind == "verified" for r in rows), "synthetic": sum(r.kind == "synthetic" for r in rows),
+            "reported": sum(r.kind == "reported" for r in rows), "ranked": sum(r.ranked for r in rows)}
 
 
 def last_updated(rows: Iterable[Row]) -> str:
@@ -309,64 +516,58 @@ def last_updated(rows: Iterable[Row]) -> str:
     return max(stamps) if stamps else "bundled reported results only"
 
 
-# --- charts -----------------------------------------------------------------------------------
+# --- row detail ----------------------------------------------------------------------------------
 
-REFERENCE_COLORS = {"Human (expert)": "#2e7d32", "Human (ordinary)": "#f9a825", "Random Chance": "#9e9e9e"}
-STATUS_COLORS = {"verified": "#1565c0", "reported": "#90a4ae"}
-
-
-def bar_figure(rows: Sequence[Row], references: Sequence[Row] = (), view: str = OVERALL, limit: int = 30):
-    """Averages of the best `limit` ranked rows, with the reference rows drawn as vertical lines."""
-    import plotly.graph_objects as go
-
-    ranked = sorted([(r, a) for r, a, _, _ in in_view(rows, view) if r.ranked], key=lambda pair: pair[1],
-                    reverse=True)[:limit]
-    ranked.reverse()
-    labels = [_chart_label(r) for r, _ in ranked]
-    figure = go.Figure(go.Bar(
-        x=[a for _, a in ranked], y=labels, orientation="h",
-        marker_color=[STATUS_COLORS.get(r.status, "#90a4ae") for r, _ in ranked],
-        text=[f"{a:.2f}" for _, a in ranked], textposition="outside", cliponaxis=False,
-        hovertext=[f"{r.provenance} · {r.setting}" for r, _ in ranked]))
-    for step, (row, value, _, _) in enumerate(in_view(references, view)):
-        color = REFERENCE_COLORS.get(row.model, "#616161")
-        figure.add_vline(x=value, line_dash="dash", line_color=color, annotation_text=f"{html.escape(row.model)} "
-                         f"{value:.2f}", annotation_position="top", annotation={"yshift": 16 * step,
-                                                                                 "font": {"color": color, "size": 11}})
-    figure.update_layout(
-        title=f"Average accuracy ({view}); blue = verified here, grey = reported", xaxis_range=[0, 100],
-        xaxis_title="average accuracy (%)", height=max(380, 22 * len(ranked) + 190),
-        margin={"l": 10, "r": 30, "t": 120, "b": 40}, template="plotly_white")
-    return figure
+def _line(label: str, value: Any, detail: Any = "") -> str:
+    text = escape_markdown(value) or "–"
+    return f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
 
 
-def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL):
-    """The 7 subtasks for the chosen rows (by id), as in the paper's Figure 1."""
-    import plotly.graph_objects as go
-
-    titles = [SUBTASK_TITLES[s] for s in SUBTASKS]
-    figure = go.Figure()
-    for row in rows:
-        if row.id not in chosen:
-            continue
-        subtasks = _numbers(row, view)[1]
-        if not subtasks:
-            continue
-        values = [subtasks.get(s) or 0 for s in SUBTASKS]
-        figure.add_trace(go.Scatterpolar(r=[*values, values[0]], theta=[*titles, titles[0]],
-                                         name=_chart_label(row), fill="toself", opacity=0.55))
-    figure.update_layout(polar={"radialaxis": {"range": [0, 100]}}, template="plotly_white",
-                         title=f"Per-subtask accuracy ({view})", height=520, legend={"orientation": "h"})
-    return figure
+def _source_line(number: int, source: Mapping[str, Any]) -> str:
+    measured = {True: "measured by this source", False: "copied from elsewhere"}.get(source.get("measured"), "–")
+    precision = source.get("precision")
+    average = source.get("average")
+    shown = "–" if average is None else (f"{average:.{precision}f}" if isinstance(precision, int) else fixed(average))
+    return "| " + " | ".join([str(number), link_cell(source.get("title", "source"), source.get("link")),
+                              escape_markdown(source.get("kind")), escape_markdown(source.get("locator")),
+                              measured, escape_markdown(source.get("confidence")), shown]) + " |"
 
 
-def _chart_label(row: Row) -> str:
-    size = f" {row.size}" if row.size and row.size not in row.model else ""
-    tag = {"verified": " ✓", "reference": ""}.get(row.status, "")
-    return html.escape(f"{row.model}{size} ({row.setting}){tag}")[:60]
-
-
-def choices(rows: Sequence[Row]) -> list[tuple[str, str]]:
-    """(label, id) pairs for the radar's model picker, best first."""
-    ordered = sorted(rows, key=lambda r: r.average or 0, reverse=True)
-    return [(f"{_chart_label(r)} · {r.provenance}", r.id) for r in ordered]
+def detail_markdown(row: Row, board: View) -> str:
+    """The row-detail panel: why the row is there, where each number comes from, its per-source numbers."""
+    nums = numbers(row, board.view)
+    reasons = row.not_ranked_because()
+    standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
+                else "not ranked: " + escape_markdown("; ".join(reasons)))
+    lines = [f"### {link_cell(row.model, row.link)}",
+             f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
+             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
+             _line("Coverage", row.coverage, row.coverage_detail),
+             _line("Training exposure", row.training_exposure, row.training_detail),
+             _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
+    if row.model_version:
+        lines.append(_line("Model version", row.model_version))
+    if row.status == "verified":
+        lines += [_line("Submitted by", row.submitted),
+                  f"- **Answered:** {fixed(row.answered, '%')} of the questions · **strict average:** "
+                  f"{fixed(row.strict_average, '%')}", _line("Scored with", row.scorer)]
+    lines += ["", f"**Run note:** {escape_markdown(row.run_note) or '–'}",
+              "", f"**Notes:** {escape_markdown(row.notes) or '–'}",
+              "", f"**Flags:** {escape_markdown('; '.join(row.flags)) or 'none'}"]
+    if row.sources:
+        lines += ["", "#### Sources (primary first)", "",
+                  "| # | Source | Kind | Locator | Measured or copied | Confidence | Average |",
+                  "|---|---|---|---|---|---|---|",
+                  *(_source_line(i, s) for i, s in enumerate(row.sources, 1))]
+    if row.by_source:
+        lines += ["", "#### Numbers per MMAD source (accuracy, %)", "",
+                  "| Source | Average | " + " | ".join(SUBTASK_COLUMNS) + " |", "|---" * (2 + len(SUBTASKS)) + "|"]
+        for source in SOURCES:
+            data = row.by_source.get(source)
+            if data:
+                cells = [fixed(data.get("average")), *(fixed(data.get("subtasks", {}).get(s)) for s in SUBTASKS)]
+                lines.append(f"| {source} | " + " | ".join(cells) + " |")
+    else:
+        lines += ["", "_No per-source numbers were published for this entry._"]
+    return "\n".join(lines)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from space import populate, taxonomy
 from space.app import build_demo, launch_options
+from space.envs import REPORTED_DIR
 from space.storage import LocalStore
 
 
@@ -31,32 +36,61 @@ def serve(settings):
         demo.close()
 
 
-def _models(table: dict) -> list[str]:
-    column = table["headers"].index("Model")
+NONE = taxonomy.NO_EXPOSURE
+
+
+def _column(table: dict, name: str) -> list:
+    column = table["headers"].index(name)
     return [row[column] for row in table["data"]]
 
 
-def test_board_without_key_serves_the_bundled_results(serve, make_predictions):
+def _board(client, **controls) -> dict:
+    return client.predict(**controls, api_name="/leaderboard")
+
+
+def _bundled() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(REPORTED_DIR.glob("*.json"))]
+
+
+def test_board_without_key_serves_comparable_entries_by_default(serve, make_predictions):
     client = serve(None)
-    table = client.predict(api_name="/leaderboard")
-    assert len(table["data"]) == 54 and table["headers"][:2] == ["Rank", "Model"]
-    big = client.predict(sizes=["> 40B"], show_reference=False, view="VisA", api_name="/leaderboard")
-    assert {row[big["headers"].index("Size")] for row in big["data"]} == {"72B", "76B"}
+    bundled = _bundled()
+    table = _board(client)
+    expected = {e["id"] for e in bundled if e["status"] == "reference" or taxonomy.comparable(e)}
+    assert set(_column(table, "ID")) == expected and table["headers"][:2] == ["Rank", "Model"]
+    everything = _board(client, show=populate.ALL_ENTRIES)
+    assert sorted(_column(everything, "ID")) == sorted(e["id"] for e in bundled)
+    big = _board(client, sizes=["> 40B"], show_reference=False, view="VisA")
+    assert {row for row in _column(big, "Size")} == {"72B", "76B"}
     with pytest.raises(AppError, match="no answer key"):
         client.predict(handle_file(str(make_predictions())), "x", api_name="/submit")
 
 
-def test_upload_is_scored_and_the_row_appears(serve, key_info, make_predictions, settings):
+def test_empty_search_says_no_results(serve):
+    client = serve(None)
+    table = client.predict(search="no-such-model-xyz", api_name="/leaderboard")
+    assert table["data"] == [] and table["note"].startswith("**No results** for “no-such-model-xyz”")
+    long = client.predict(search="x" * 5000, api_name="/leaderboard")["note"]
+    assert "x" * 60 + "…" in long and len(long) < 400
+
+
+def test_upload_is_scored_and_a_new_page_shows_the_row_and_the_count(serve, key_info, make_predictions, settings):
     client = serve(key_info)
-    message, status, meta = client.predict(handle_file(str(make_predictions(accuracy=1.0))), "Perfect-VL",
-                                           link="https://example.org", size="7B", api_name="/submit")
+    before, _ = client.predict(api_name="/header")
+    assert "0 verified" in before
+    message, status, _ = client.predict(handle_file(str(make_predictions(accuracy=1.0))), "Perfect-VL",
+                                        link="https://example.org", size="7B", training_exposure=NONE,
+                                        api_name="/submit")
     assert "official average **100.00**" in message
     assert status["data"][0][1:5] == ["tester", "Perfect-VL", "1-shot", "scored"]
-    table = client.predict(search="perfect", api_name="/leaderboard")
-    assert _models(table) == ["[Perfect-VL](https://example.org)"]
-    row = table["data"][0]
-    assert row[0] == "1" and row[table["headers"].index("Average")] == 100.0
-    assert row[table["headers"].index("Status")] == "✓ verified"
+    fresh = Client(client.src, verbose=False, download_files=False)  # what a newly opened page loads
+    meta, status = fresh.predict(api_name="/header")
+    assert "1 verified" in meta and status["data"][0][2] == "Perfect-VL"
+    assert str(settings.store_dir) not in meta and "local folder" in meta
+    table = _board(fresh, search="perfect")
+    assert _column(table, "Model") == ["[Perfect-VL](https://example.org)"]
+    assert _column(table, "Rank") == ["1"] and _column(table, "Average") == [100.0]
+    assert table["display"][0][table["headers"].index("Average")] == "100.00"
     assert (settings.store_dir / "verified").is_dir()
 
 
@@ -94,11 +128,40 @@ def test_login_required_refuses_anonymous_submissions(serve, key_info, make_pred
         client.predict(handle_file(str(make_predictions())), "Anon", api_name="/submit")
 
 
-def test_download_table_as_json(serve):
-    client = serve(None)
-    path = client.predict(api_name="/export_json")
-    records = json.loads(open(path if isinstance(path, str) else path["path"]).read())
-    assert len(records) == 54 and {"model", "average", "provenance"} <= set(records[0])
+def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, make_predictions, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    client = serve(key_info)
+    client.predict(handle_file(str(make_predictions(seed=5))), '=HYPERLINK("http://evil","x")',
+                   training_exposure=NONE, api_name="/submit")
+    first = client.predict(api_name="/export_json")
+    again = client.predict(api_name="/export_json")
+    records = json.loads(Path(first["path"]).read_text(encoding="utf-8"),
+                         parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert any(r["strict_average"] is None for r in records)  # reported rows: null, never NaN
+    expected = {e["id"] for e in _bundled() if e["status"] == "reference" or taxonomy.comparable(e)}
+    assert len(records) == len(expected) + 1 and {"model", "average", "measured_by", "sources"} <= set(records[0])
+    assert first["orig_name"] == again["orig_name"]
+    exported = client.predict(show=populate.ALL_ENTRIES, api_name="/export_csv")
+    rows = list(csv.DictReader(open(exported["path"], encoding="utf-8")))
+    assert "'=HYPERLINK(\"http://evil\",\"x\")" in {r["model"] for r in rows}
+    assert len(rows) == len(_bundled()) + 1
+    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")] == [
+        "mmad-board-exports"]
+    assert len(list((tmp_path / "tmp" / "mmad-board-exports").iterdir())) == 2  # one JSON (twice), one CSV
+
+
+def test_demo_results_are_labelled_synthetic_and_never_ranked(serve, key_info, make_predictions):
+    client = serve(key_info, demo=True)
+    client.predict(handle_file(str(make_predictions(seed=7, accuracy=1.0))), "Demo-VL", training_exposure=NONE,
+                   api_name="/submit")
+    meta, _ = client.predict(api_name="/header")
+    assert "0 verified, 1 synthetic (demo, never ranked)" in meta
+    table = _board(client)
+    ranks = dict(zip(_column(table, "Model"), _column(table, "Rank")))
+    assert ranks["Demo-VL"] == "demo" and "1" in ranks.values()
+    assert _column(table, "Model").index("Demo-VL") > _column(table, "Rank").index("1")
 
 
 def test_hub_store_through_the_app_and_a_failing_commit_is_explained(serve, key_info, make_predictions, fake_hub,

@@ -1,20 +1,33 @@
-"""A real browser (Debian's chromium via Playwright) loads the board, filters it, submits a file and
-sees the new row. Screenshots are saved under the test's tmp dir."""
+"""A real browser (Debian's chromium via Playwright) against one running app: a page opened after an API
+submission shows the row and the count; the default ranking holds only comparable entries, one per run;
+the averages chart draws one bar per entry within 0–100; the row detail shows notes and sources; the
+model name stays pinned; per-source views and an empty search say what they show. Screenshots of each
+state go to the test's tmp dir (docs/screenshots/ is written by scripts/screenshots.py)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import pytest
+from gradio_client import Client, handle_file
 
+from space import taxonomy
 from space.app import build_demo, launch_options
+from space.envs import REPORTED_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium is not installed")
+
+ENTRIES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(REPORTED_DIR.glob("*.json"))]
+#: What the default ranking must hold, decided from the JSON files (not from the board's code).
+DEFAULT_IDS = {e["id"] for e in ENTRIES if e["status"] == "reference" or (
+    e["protocol"] == "official" and e["coverage"] == "full" and e["setting"] in ("0-shot", "1-shot")
+    and e["training_exposure"] == "none declared")}
 
 
 @pytest.fixture
@@ -27,53 +40,111 @@ def app_url(settings, key_info):
     demo.close()
 
 
-def test_browser_filters_submits_and_sees_the_new_row(app_url, make_predictions, tmp_path):
+def table_ids(page) -> list[str]:
+    """Every row's ID (the last column), scrolling the virtualised grid from top to bottom."""
+    viewport = page.locator("#board-table .virtual-table-viewport").first
+    found: dict[int, str] = {}
+    viewport.evaluate("e => e.scrollTop = 0")
+    for _ in range(60):
+        page.wait_for_timeout(120)
+        for cell in page.locator("#board-table [role=row] [role=gridcell]:last-child").all():
+            found[int(cell.get_attribute("data-row"))] = cell.inner_text().strip()
+        if viewport.evaluate("e => e.scrollTop + e.clientHeight >= e.scrollHeight - 2"):
+            break
+        viewport.evaluate("e => e.scrollTop += e.clientHeight * 0.8")
+    viewport.evaluate("e => e.scrollTop = 0")
+    return [found[i] for i in sorted(found)]
+
+
+def bar_data(page) -> list[tuple[str, float]]:
+    """(category, value) of every bar plotly holds for the averages chart."""
+    return page.locator("#bar-chart .js-plotly-plot").evaluate(
+        "gd => gd.data.filter(t => t.type === 'bar').flatMap(t => t.y.map((y, i) => [y, t.x[i]]))")
+
+
+def test_browser_board_detail_charts_and_a_fresh_page_after_a_submission(app_url, make_predictions, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1300})
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(app_url)
         table = page.locator("#board-table")
+        expect(page.locator("#board-meta").get_by_text("0 verified")).to_be_visible(timeout=30_000)
 
-        def cell(text: str):
-            return table.get_by_text(text).filter(visible=True)
-        expect(cell("AD-Copilot-Thinking").first).to_be_visible(timeout=30_000)
-        expect(cell("Human (expert)").first).to_be_visible()
-        page.screenshot(path=tmp_path / "01_board.png", full_page=True)
+        # A submission through the API, then a NEW page: the row and the count are there without touching anything.
+        Client(app_url, verbose=False, download_files=False).predict(
+            handle_file(str(make_predictions(seed=11, accuracy=0.95))), "Browser <b>VL</b>", size="7B",
+            training_exposure=taxonomy.NO_EXPOSURE, notes="greedy decoding, 448 px", api_name="/submit")
+        page.close()
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        table = page.locator("#board-table")
+        expect(page.locator("#board-meta").get_by_text("1 verified")).to_be_visible(timeout=30_000)
+        expect(table.get_by_text("Browser <b>VL</b>").first).to_be_visible(timeout=30_000)
+        assert page.locator("#board-table b", has_text="VL").count() == 0
 
-        search = page.get_by_label("Search")
-        search.fill("qwen2-vl")
-        search.press("Enter")
-        expect(cell("AD-Copilot-Thinking")).to_have_count(0, timeout=15_000)
-        expect(cell("Qwen2-VL-72B-Instruct").first).to_be_visible()
-        page.screenshot(path=tmp_path / "02_filtered.png", full_page=True)
+        ids = table_ids(page)
+        assert len(ids) == len(set(ids)), "a run appears twice"
+        assert set(ids) - DEFAULT_IDS == {i for i in ids if i.startswith("20")}  # only the new verified row added
+        assert DEFAULT_IDS <= set(ids)
+        page.screenshot(path=tmp_path / "01_board.png")
 
+        # Size, Setting and Measured by fit at 1,280 px; the model name stays pinned when scrolling sideways.
+        right = table.bounding_box()["x"] + table.bounding_box()["width"]
+        for heading in ("Size", "Setting", "Measured by"):
+            box = table.locator("[role=columnheader]", has_text=heading).first.bounding_box()
+            assert box["x"] + box["width"] <= right, heading
+        model_cell = table.locator("[role=gridcell][data-col='1']").first
+        before = model_cell.bounding_box()["x"]
+        page.locator("#board-table .virtual-table-viewport").first.evaluate("e => e.scrollLeft = 700")
+        page.wait_for_timeout(300)
+        assert abs(model_cell.bounding_box()["x"] - before) < 2
+        assert table.locator("[role=gridcell][data-col='2']").first.bounding_box()["x"] < before
+        page.locator("#board-table .virtual-table-viewport").first.evaluate("e => e.scrollLeft = 0")
+
+        # The row detail: notes and every source with its locator.
+        table.locator("[role=row]").filter(has_text="Qwen2-VL-72B").first.locator("[data-col='2']").click()
+        detail = page.locator("#row-detail-text")
+        expect(detail.get_by_text("Sources (primary first)")).to_be_visible(timeout=15_000)
+        expect(detail.get_by_text("Notes:")).to_be_visible()
+        expect(detail.get_by_text("all_result/answers_1_shot_Qwen2-VL-72B", exact=False)).to_be_visible()
+        page.screenshot(path=tmp_path / "02_detail.png", full_page=True)
+        table.locator("[role=row]").filter(has_text="Browser <b>VL</b>").first.locator("[data-col='2']").click()
+        expect(detail.get_by_text("greedy decoding, 448 px")).to_be_visible(timeout=15_000)
+        expect(page.locator("#row-heatmap .js-plotly-plot")).to_be_visible(timeout=15_000)
+
+        # The averages chart: one bar per entry, none past 100, the count said.
         page.get_by_role("tab", name="Charts").click()
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+        expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
+        bars = bar_data(page)
+        ranked = len(DEFAULT_IDS) - sum(e["status"] == "reference" for e in ENTRIES) + 1
+        assert len(bars) == min(30, ranked) and len({y for y, _ in bars}) == len(bars)
+        assert max(x for _, x in bars) <= 100
+        assert page.locator("#bar-chart .bars path").count() == len(bars)
+        title = page.locator("#bar-chart .gtitle").text_content()
+        assert (f"top 30 of {ranked}" if ranked > 30 else f"{ranked} entries") in title
         page.screenshot(path=tmp_path / "03_charts.png", full_page=True)
 
-        page.get_by_role("tab", name="Submit").click()
-        page.get_by_label("Model name").fill("Browser <b>VL</b>")
-        page.get_by_label("Size (parameters)").fill("7B")
-        upload = make_predictions(seed=11, accuracy=0.9)
-        for attempt in range(3):  # the hidden input can be swapped while the tab first renders
-            page.locator("input[type=file][accept*='.jsonl']").set_input_files(str(upload))
-            try:
-                expect(page.get_by_text(upload.name).first).to_be_visible(timeout=8_000)
-                break
-            except AssertionError:
-                if attempt == 2:
-                    raise
-        page.get_by_role("button", name="Submit and score").click()
-        expect(page.get_by_text("Scored and stored as")).to_be_visible(timeout=60_000)
-        page.screenshot(path=tmp_path / "04_submitted.png", full_page=True)
-
+        # A per-source view: reference lines explained, radar on 0–100 axes.
         page.get_by_role("tab", name="Leaderboard").click()
-        search.fill("browser")
+        page.get_by_label("View").click()
+        page.get_by_role("option", name="VisA").click()
+        expect(page.locator("#board-note").get_by_text("not shown", exact=False)).to_be_visible(timeout=15_000)
+        page.get_by_role("tab", name="Charts").click()
+        expect(page.locator("#bar-chart .gtitle")).to_contain_text("VisA", timeout=15_000)
+        assert page.locator("#radar-chart .js-plotly-plot").evaluate(
+            "gd => gd._fullLayout.polar.radialaxis.range") == [0, 100]
+        page.screenshot(path=tmp_path / "04_visa.png", full_page=True)
+
+        # An empty search says so instead of showing empty grids.
+        page.get_by_role("tab", name="Leaderboard").click()
+        search = page.get_by_label("Search")
+        search.fill("no-such-model-xyz")
         search.press("Enter")
-        expect(cell("Browser <b>VL</b>").first).to_be_visible(timeout=15_000)
-        expect(cell("✓ verified").first).to_be_visible()
-        assert page.locator("#board-table b", has_text="VL").count() == 0
-        page.screenshot(path=tmp_path / "05_new_row.png", full_page=True)
+        expect(page.locator("#board-note").get_by_text("No results")).to_be_visible(timeout=15_000)
+        expect(table).to_be_hidden()
+        page.get_by_role("tab", name="Charts").click()
+        expect(page.locator("#bar-chart .annotation-text").first).to_contain_text("No entries match", timeout=15_000)
+        page.screenshot(path=tmp_path / "05_empty.png", full_page=True)
         browser.close()

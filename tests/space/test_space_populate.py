@@ -1,133 +1,197 @@
-"""Board rows, tables, filters and charts from the bundled entries and verified results."""
+"""Board rows, comparability, ranks, tables, row detail and downloads, from hand-made entries and the
+bundled reported results."""
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 
 import pytest
+from board_entries import BUNDLED, row, verified
 
 from mmad_dataset import SOURCES, SUBTASKS
-from space import populate
-from space.envs import REPORTED_DIR
-from space.populate import Filters
+from space import populate, taxonomy
+from space.populate import ALL_ENTRIES, Filters
 
-ENTRIES = populate.load_reported(REPORTED_DIR)
-ROWS = [populate.row_from_reported(e) for e in ENTRIES]
-
-
-def _verified(name="Mine <b>x</b>", average=80.0, coverage=100.0, exposure="none", link="https://e.org/m"):
-    result = {"scored_at": "2026-01-02T00:00:00Z", "data_revision": "rev",
-              "official": {"average": average, "subtasks": {s: average for s in SUBTASKS}, "coverage": coverage,
-                           "sources": {src: {"average": average - 1, "subtasks": {s: average - 1 for s in SUBTASKS}}
-                                       for src in SOURCES},
-                           "overkill": 12.5, "miss": 7.5, "scorer_version": "1.0.0", "answer_key_sha256": "ab" * 32},
-              "strict": {"average": average - 2, "sources": {}}}
-    metadata = {"model_name": name, "link": link, "size": "7B", "model_type": "open", "setting": "1-shot",
-                "training_exposure": exposure, "user": "u", "submitted_at": "2026-01-02T00:00:00Z"}
-    return populate.row_from_submission("20260102T000000Z-0123456789", metadata, result)
+def ranks_of(frame) -> dict[str, str]:
+    return dict(zip(frame["ID"], frame["Rank"]))
 
 
-def test_seed_holds_every_reported_row_and_every_authors_file():
-    for path in REPORTED_DIR.glob("*.json"):
-        assert json.loads(path.read_text())["id"] == path.stem
-    provenances = [e["provenance"] for e in ENTRIES]
-    assert provenances.count("authors' released results") == 22
-    assert len(ENTRIES) == 54
-    for entry in ENTRIES:
-        assert entry["rescorable"] is False and entry["rescorable_reason"]
-        assert set(entry["result"]["subtasks"]) == set(SUBTASKS)
-        assert entry["source"] and entry["status"] in ("reported", "reference")
-    csv_rows = [e for e in ENTRIES if e["provenance"] == "authors' released results"]
-    assert all(set(e["result"]["sources"]) == set(SOURCES) for e in csv_rows)
-    claude = next(e for e in ENTRIES if e["model"].startswith("Claude"))
-    assert "subset run" in claude["flags"]
+# --- rows from the schema ------------------------------------------------------------------------
+
+def test_reported_row_carries_the_taxonomy_sources_and_notes():
+    r = row(setting="+ other inputs", setting_detail="1-shot + soft prompt + heat map", run_note="second run",
+            flags=["run quantised (AWQ)"], training_exposure="other industrial data", training_detail="MPDD")
+    assert (r.setting, r.setting_detail, r.training_exposure, r.measured_by) == (
+        "+ other inputs", "1-shot + soft prompt + heat map", "other industrial data", "benchmark authors")
+    assert r.run_note == "second run" and r.flags == ["run quantised (AWQ)"]
+    assert r.sources[0]["locator"] == "Table 2" and not r.ranked
+    assert r.not_ranked_because() == ["setting + other inputs", "training exposure: other industrial data"]
 
 
-def test_paper_and_authors_csv_stay_separate_rows_with_their_own_numbers():
-    gpt4o = {r.provenance: r.average for r in ROWS if r.model == "GPT-4o"}
-    assert gpt4o == {"paper table": 74.92, "authors' released results": pytest.approx(74.306, abs=1e-3)}
+def test_verified_row_is_scored_here_and_full_only_from_the_threshold():
+    full = verified(coverage=100 * taxonomy.FULL_COVERAGE_MIN_SHARE)
+    assert (full.measured_by, full.coverage, full.protocol) == ("scored here", "full", "official") and full.ranked
+    partial = verified(coverage=100 * taxonomy.FULL_COVERAGE_MIN_SHARE - 0.5)
+    assert partial.coverage == "subset" and not partial.ranked
+    assert partial.not_ranked_because() == ["subset: 98.50% of the questions answered"]
 
 
-def test_table_ranks_models_but_not_reference_lines():
-    frame = populate.table(ROWS)
-    human = frame[frame["Model"].str.contains("Human")]
-    assert set(human["Rank"]) == {""} and len(human) == 2
-    ranked = frame[frame["Rank"] != ""]
-    assert ranked.iloc[0]["Rank"] == "1" and ranked.iloc[0]["Average"] == 82.29
-    assert list(ranked["Average"]) == sorted(ranked["Average"], reverse=True)
+@pytest.mark.parametrize(("declared", "expected", "ranked"), [
+    ("none declared", "none declared", True), ("none", "none declared", True),
+    ("MMAD questions or images", "MMAD questions", False), ("unknown", "unknown", False),
+    ("something else", "unknown", False),
+])
+def test_verified_training_exposure_maps_onto_the_taxonomy(declared, expected, ranked):
+    r = verified(exposure=declared)
+    assert r.training_exposure == expected and r.ranked is ranked
 
 
-def test_per_source_view_uses_source_numbers_and_drops_rows_without_them():
-    frame = populate.table(ROWS, view="VisA")
-    assert len(frame) == 22
-    qwen72 = frame[frame["Model"].str.contains("Qwen2-VL-72B")].iloc[0]
-    assert qwen72["Average"] == pytest.approx(78.56, abs=0.01)
+def test_synthetic_demo_rows_are_labelled_and_never_ranked():
+    demo = verified(synthetic=True, average=99.0)
+    board = populate.board_view([demo, row(average=60.0)])
+    frame = populate.table(board, columns=[*populate.DEFAULT_COLUMNS, "Status"])
+    assert list(frame["Rank"]) == ["1", "demo"]  # the real row first and ranked, the demo row after it
+    assert frame.iloc[1]["Status"] == "synthetic (demo)"
+    assert "synthetic demo key" in frame.iloc[1]["Not ranked because"]
 
 
-def test_filters_by_type_size_setting_provenance_and_training():
-    only_api = populate.filter_rows(ROWS, Filters(types=["API"], show_reference=False))
-    assert only_api and all(r.type == "API" for r in only_api)
-    big = populate.filter_rows(ROWS, Filters(sizes=["> 40B"], show_reference=False))
-    assert {r.size for r in big} == {"72B", "76B"}
-    zero = populate.filter_rows(ROWS, Filters(settings=["0-shot"], show_reference=False))
-    assert {r.model for r in zero} >= {"SPHINX", "Cambrian-1"}
-    dk = populate.filter_rows(ROWS, Filters(settings=["+ domain knowledge"], show_reference=False))
-    assert len(dk) == 4
-    clean = populate.filter_rows(ROWS, Filters(trained="exclude"))
-    assert not any(populate.TRAINED_FLAG in r.flags for r in clean)
-    trained = populate.filter_rows(ROWS, Filters(trained="only", show_reference=False))
-    assert {r.model for r in trained} >= {"AnomalyR1", "HyCo-IAD"}
-    searched = populate.filter_rows(ROWS, Filters(search="qwen 72b", show_reference=False))
-    assert {r.model for r in searched} == {"Qwen2-VL-72B-Instruct", "Qwen2.5-VL-72B-Instruct-AWQ"}
-    assert populate.filter_rows(ROWS, Filters(provenances=["verified here"], show_reference=False)) == []
+# --- comparability and ranks ------------------------------------------------------------------------
+
+def test_default_view_shows_only_comparable_entries_and_all_entries_marks_the_rest():
+    rows = [row(id="a", average=70.0), row(id="sub", average=90.0, coverage="subset", coverage_detail="99 images"),
+            row(id="oth", average=85.0, protocol="other", protocol_detail="pooled accuracy"),
+            row(id="rag", average=80.0, setting="+ domain knowledge"),
+            row(id="ref", model="Human (expert)", average=86.65, status="reference")]
+    default = populate.table(populate.board_view(rows))
+    assert list(default["ID"]) == ["ref", "a"] and list(default["Rank"]) == ["ref", "1"]
+    assert "Not ranked because" not in default.columns
+    everything = populate.table(populate.board_view(rows, Filters(show=ALL_ENTRIES)))
+    assert list(everything["ID"]) == ["ref", "a", "sub", "oth", "rag"]
+    assert list(everything["Rank"]) == ["ref", "1", "—", "—", "—"]
+    reasons = dict(zip(everything["ID"], everything["Not ranked because"]))
+    assert reasons["sub"] == "subset: 99 images" and reasons["oth"] == "other metric: pooled accuracy"
+    assert reasons["rag"] == "setting + domain knowledge" and reasons["a"] == ""
 
 
-def test_verified_row_shows_strict_average_coverage_and_flags():
-    row = _verified(coverage=60.0, exposure="MMAD questions or images")
-    frame = populate.table([row, *ROWS], columns=populate.OPTIONAL_COLUMNS)
-    mine = frame[frame["Status"] == populate.STATUS_BADGE["verified"]].iloc[0]
-    assert (mine["Strict avg"], mine["Coverage"], mine["Overkill"]) == (78.0, 60.0, 12.5)
-    assert "subset run" in mine["Flags"] and "trains on MMAD" in mine["Flags"]
-    assert mine["Rank"] == "3"
+def test_bundled_default_ranking_has_no_subset_other_protocol_or_trained_entry():
+    board = populate.board_view(BUNDLED)
+    shown = [r for r in board.rows if r.status != "reference"]
+    assert shown and all(r.coverage == "full" and r.protocol == "official" and r.setting in ("0-shot", "1-shot")
+                         and r.training_exposure == "none declared" for r in shown)
+    assert len({r.id for r in shown}) == len(shown)
+    claude = next(r for r in BUNDLED if r.model.startswith("Claude"))
+    assert claude not in board.rows and claude in populate.board_view(BUNDLED, Filters(show=ALL_ENTRIES)).rows
+
+
+def test_equal_averages_at_two_decimals_share_a_rank():
+    rows = [row(id="a", average=75.004), row(id="b", average=74.996), row(id="c", average=70.0),
+            row(id="d", average=76.0)]
+    assert ranks_of(populate.table(populate.board_view(rows))) == {"d": "1", "a": "2", "b": "2", "c": "4"}
+
+
+def test_search_and_filters_do_not_renumber_ranks():
+    rows = [row(id="a", model="Alpha-7B", average=80.0), row(id="b", model="Beta-72B", size="72B", average=70.0),
+            row(id="c", model="Gamma-7B", average=60.0)]
+    searched = populate.board_view(rows, Filters(search="gamma"))
+    assert ranks_of(populate.table(searched)) == {"c": "3"} and searched.matched_before_search == 3
+    big = populate.board_view(rows, Filters(sizes=["> 40B"]))
+    assert ranks_of(populate.table(big)) == {"b": "2"}
+
+
+def test_sorting_by_a_column_few_rows_have_keeps_rank_order_for_the_rest():
+    rows = [row(id=f"r{i}", average=50.0 + i) for i in range(6)] + [verified(average=52.5)]
+    frame = populate.table(populate.board_view(rows), sort_by="Strict avg")
+    assert frame.iloc[0]["ID"] == "20260102T000000Z-0123456789"  # the only row with a strict average
+    rest = frame.iloc[1:]
+    assert list(rest["Rank"]) == ["1", "2", "3", "5", "6", "7"]  # 52.50 holds rank 4
+    assert list(rest["Average"]) == sorted(rest["Average"], reverse=True)
+
+
+def test_per_source_view_ranks_by_that_source_and_drops_rows_without_numbers():
+    per_source = {src: {"average": 50.0 + i, "subtasks": {s: 50.0 + i for s in SUBTASKS}}
+                  for i, src in enumerate(SOURCES)}
+    with_sources = row(id="s", average=60.0, result={"average": 60.0, "subtasks": {s: 60.0 for s in SUBTASKS},
+                                                     "sources": per_source})
+    frame = populate.table(populate.board_view([with_sources, row(id="plain")], view="VisA"))
+    assert list(frame["ID"]) == ["s"] and frame.iloc[0]["Average"] == per_source["VisA"]["average"]
+
+
+def test_filters_on_taxonomy_fields():
+    rows = [row(id="a"), row(id="z", setting="0-shot", measured_by="third party", type="API", size=None)]
+    assert [r.id for r in populate.filter_rows(rows, Filters(settings=["0-shot"]))] == ["z"]
+    assert [r.id for r in populate.filter_rows(rows, Filters(measured_by=["benchmark authors"]))] == ["a"]
+    assert [r.id for r in populate.filter_rows(rows, Filters(types=["API"], sizes=["unknown"]))] == ["z"]
+    trained = row(id="t", training_exposure="MMAD questions")
+    assert populate.filter_rows([trained], Filters(show=ALL_ENTRIES, exposures=["MMAD questions"])) == [trained]
+    assert populate.filter_rows([trained], Filters(exposures=["MMAD questions"])) == []
+
+
+# --- display -------------------------------------------------------------------------------------
+
+def test_numbers_show_two_decimals_and_answered_share_a_percent_sign():
+    frame = populate.table(populate.board_view([row(average=75.0), verified(coverage=99.5)]))
+    shown = populate.styled(frame).to_html()
+    assert ">75.00<" in shown and ">80.00<" in shown and ">99.50%<" in shown and ">75<" not in shown
+    assert ">–<" in shown  # a reported row has no strict average
 
 
 def test_user_text_renders_inert_in_markdown_cells():
-    row = _verified(name="<script>alert(1)</script> [x](javascript:alert(1)) **b**", link="javascript:alert(1)")
-    cell = populate.table([row])["Model"].iloc[0]
+    r = verified(name="<script>alert(1)</script> [x](javascript:alert(1)) **b**", link="javascript:alert(1)")
+    cell = populate.table(populate.board_view([r]))["Model"].iloc[0]
     assert "<script>" not in cell and "](javascript" not in cell and "**" not in cell
     assert populate.safe_url("javascript:alert(1)") is None
-    linked = populate.table([_verified(link="https://e.org/a b)")])["Model"].iloc[0]
+    linked = populate.table(populate.board_view([verified(link="https://e.org/a b)")]))["Model"].iloc[0]
     assert linked.endswith("(https://e.org/a%20b%29)")
+    assert populate.escape_markdown("the CSV's #3") == "the CSV's \\#3"  # no broken &#x27; entity
 
 
-def test_column_selection_and_sort():
-    frame = populate.table(ROWS, columns=["Average", "Defect Loc."], sort_by="Defect Loc.")
-    assert list(frame.columns) == ["Rank", "Model", "Average", "Defect Loc."]
-    assert list(frame["Defect Loc."]) == sorted(frame["Defect Loc."], reverse=True)
+def test_columns_keep_size_setting_and_measured_by_next_to_the_average():
+    frame = populate.table(populate.board_view([row()]))
+    assert list(frame.columns[:6]) == ["Rank", "Model", "Average", "Size", "Setting", "Measured by"]
+    assert frame.columns[-1] == "ID"
+    picked = populate.table(populate.board_view([row()]), columns=["Defect Loc.", "Average"])
+    assert list(picked.columns) == ["Rank", "Model", "Average", "Defect Loc.", "ID"]
 
 
-def test_plain_export_is_unescaped_and_complete(tmp_path):
-    frame = populate.plain_table([_verified(name="A*B"), *ROWS])
-    path = tmp_path / "board.csv"
-    frame.to_csv(path, index=False)
-    rows = list(csv.DictReader(path.open()))
-    assert len(rows) == 55 and rows[0]["model"] == "Human (expert)"
-    assert any(r["model"] == "A*B" for r in rows)
+def test_row_detail_lists_sources_notes_reasons_and_per_source_numbers():
+    r = row(id="emit", model="EMIT", setting="+ other inputs", setting_detail="1-shot + soft prompt + heat map",
+            notes="Fine-tuned <b>twice</b>", run_note="the paper's run", flags=["subset run"],
+            sources=[{"title": "EMIT paper", "kind": "third-party paper", "locator": "Table 3",
+                      "link": "https://arxiv.org/abs/1", "measured": True, "average": 81.95, "precision": 2,
+                      "confidence": "medium"},
+                     {"title": "Survey", "kind": "third-party paper", "locator": "Table 9", "link": "",
+                      "measured": False, "average": 82.0, "precision": 1, "confidence": "low"}])
+    text = populate.detail_markdown(r, populate.board_view([r], Filters(show=ALL_ENTRIES)))
+    assert "not ranked: setting + other inputs" in text and "1\\-shot + soft prompt + heat map" in text
+    assert "Fine-tuned &lt;b&gt;twice&lt;/b&gt;" in text and "the paper&#x27;s run" not in text
+    assert "| 1 | [EMIT paper](https://arxiv.org/abs/1) | third-party paper | Table 3 | measured by this source" \
+           " | medium | 81.95 |" in text
+    assert "| 2 | Survey | third-party paper | Table 9 | copied from elsewhere | low | 82.0 |" in text
+    assert "No per-source numbers" in text
+    mine = verified()
+    detail = populate.detail_markdown(mine, populate.board_view([mine]))
+    assert "rank **1**" in detail and "| VisA | 79.00 |" in detail and "Answered:** 100.00%" in detail
 
 
-def test_charts_have_bars_reference_lines_and_radar_traces():
-    bar = populate.bar_figure(ROWS, [r for r in ROWS if r.status == "reference"])
-    labels = bar.data[0].y
-    assert len(labels) == 30 and not any("Human" in label for label in labels)
-    assert len(bar.layout.shapes) == 3 and list(bar.layout.xaxis.range) == [0, 100]
-    chosen = [r.id for r in ROWS[:3]]
-    assert len(populate.radar_figure(ROWS, chosen).data) == 3
+# --- downloads -----------------------------------------------------------------------------------
+
+def test_download_neutralises_formula_cells_and_keeps_every_field():
+    evil = verified(name="=HYPERLINK(\"http://x\",\"y\")")
+    frame = populate.plain_table(populate.board_view([evil, row(model="+cmd", notes="-1+2", id="@id")],
+                                                     Filters(show=ALL_ENTRIES)))
+    text = frame.to_csv(index=False)
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert {r["model"] for r in records} == {"'=HYPERLINK(\"http://x\",\"y\")", "'+cmd"}
+    assert {r["notes"] for r in records} == {"greedy decoding", "'-1+2"} and "'@id" in {r["id"] for r in records}
+    assert records[0]["average"] == "80.0" and records[0]["sources"].startswith("submitted by u")
+    assert {"setting", "protocol", "coverage", "training_exposure", "measured_by", "not_ranked_because",
+            "run_note", "rank"} <= set(records[0])
 
 
-def test_size_and_setting_categories():
-    assert [populate.size_bucket(s) for s in ("7B", "500M", "26B", "72B", None, "big")] == [
-        "≤ 10B", "≤ 10B", "10–40B", "> 40B", "unknown", "unknown"]
-    assert [populate.setting_category(s) for s in ("0-shot", "1-shot", "1-shot + soft prompt", "4-shot",
-                                                   "1-shot + domain knowledge", "n/a")] == [
-        "0-shot", "1-shot", "1-shot+", "k-shot", "+ domain knowledge", "n/a"]
+def test_two_runs_of_one_model_say_which_run_they_are():
+    runs = [row(id="gpt-4o-1-shot-mmad-paper", model="GPT-4o", average=74.92),
+            row(id="gpt-4o-1-shot-mmad-csv", model="GPT-4o", average=74.31), row(id="other", model="Other")]
+    models = list(populate.table(populate.board_view(runs))["Model"])
+    assert models == ["[GPT-4o](https://e.org/m) · *paper*", "[GPT-4o](https://e.org/m) · *csv*",
+                      "[Other](https://e.org/m)"]

@@ -1,0 +1,191 @@
+"""Screenshots of every tab of the leaderboard at 1,280 and 1,920 px, for docs/screenshots/ and review.
+
+    python3 scripts/screenshots.py                 # writes docs/screenshots/*.png
+    python3 scripts/screenshots.py --out /tmp/shots --widths 1280
+
+Runs the app in demo mode (synthetic key, throwaway store), submits the demo's sample prediction
+file once so that a verified-style row (labelled "synthetic (demo)") and its heat map exist, then
+drives headless Chromium (Debian's /usr/bin/chromium) through the board. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WIDTHS = (1280, 1920)
+SEARCH_NO_MATCH = "no-such-model-xyz"
+
+
+def wait_for_board(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#board-table").get_by_text("Qwen2-VL-72B").first).to_be_visible(timeout=60_000)
+
+
+def set_search(page, text: str) -> None:
+    """Search and wait until the board says what it found (so later clicks see the new table)."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_label("Search")
+    box.fill(text)
+    box.press("Enter")
+    if text:
+        expect(page.locator("#board-note")).to_contain_text(
+            "No results" if text == SEARCH_NO_MATCH else "search matched", timeout=15_000)
+    else:
+        expect(page.locator("#board-note")).not_to_contain_text("search matched", timeout=15_000)
+
+
+def select_row(page, model: str) -> None:
+    """Click a row's Average cell (not its model link, which opens the model's page)."""
+    row = page.locator("#board-table [role=row]").filter(has_text=model).filter(visible=True).first
+    row.locator("[data-col='2']").click()
+
+
+def scroll_to_unranked(page) -> None:
+    """Scroll the table to where the ranked rows end and the unranked ones (marked —) begin."""
+    page.evaluate("window.scrollTo(0, 0)")
+    viewport = page.locator("#board-table .virtual-table-viewport").first
+    for _ in range(40):
+        marks = page.locator("#board-table [role=gridcell][data-col='0']", has_text="—")
+        if marks.count():
+            row = int(marks.first.get_attribute("data-row"))
+            height = viewport.evaluate("e => e.querySelector('[role=row][data-index]').offsetHeight")
+            viewport.evaluate(f"e => e.scrollTop = {max(0, row - 6) * height}")
+            page.wait_for_timeout(300)
+            return
+        viewport.evaluate("e => e.scrollTop += e.clientHeight * 0.8")
+        page.wait_for_timeout(150)
+
+
+def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL-72B") -> list[Path]:
+    """Every tab and the board's special states at each width; returns the files written."""
+    from playwright.sync_api import expect, sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for width in widths:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+
+            def shot(name: str, full_page: bool = True) -> None:
+                page.wait_for_timeout(400)  # let plotly and the table finish their transitions
+                path = out / f"{name}-{width}.png"
+                page.screenshot(path=path, full_page=full_page)
+                written.append(path)
+
+            page.goto(url)
+            wait_for_board(page)
+            shot("01-leaderboard", full_page=False)
+            select_row(page, detail_model)
+            expect(page.locator("#row-detail-text").get_by_text("Sources (primary first)")).to_be_visible(
+                timeout=15_000)
+            page.locator("#row-detail-text").scroll_into_view_if_needed()
+            shot("02-row-detail", full_page=False)
+            page.get_by_label(ALL_LABEL).check()
+            expect(page.locator("#board-table").get_by_text("Not ranked because").first).to_be_visible(timeout=15_000)
+            scroll_to_unranked(page)
+            shot("03-all-entries", full_page=False)
+            set_search(page, "demo-vl")
+            select_row(page, "Demo-VL-7B")
+            expect(page.locator("#row-heatmap .js-plotly-plot")).to_be_visible(timeout=15_000)
+            page.locator("#row-heatmap").scroll_into_view_if_needed()
+            shot("04-demo-row-heatmap", full_page=False)
+            page.evaluate("window.scrollTo(0, 0)")
+            set_search(page, "")
+            page.get_by_label(COMPARABLE_LABEL).check()
+            page.get_by_label("View").click()
+            page.get_by_role("option", name="VisA").click()
+            expect(page.locator("#board-note")).to_contain_text("entries in VisA", timeout=15_000)
+            shot("05-per-source-visa", full_page=False)
+            set_search(page, SEARCH_NO_MATCH)
+            expect(page.locator("#board-note")).to_contain_text("No results", timeout=15_000)
+            shot("06-empty-search", full_page=False)
+            page.get_by_text("Filters (they apply to both Show choices)").click()
+            expect(page.get_by_text("Training exposure").first).to_be_visible(timeout=15_000)
+            shot("11-filters-open", full_page=False)
+            page.get_by_text("Filters (they apply to both Show choices)").click()
+            page.get_by_role("tab", name="Charts").click()
+            expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
+            shot("07-charts-empty-search")
+            set_search_from_charts(page)
+            expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1500)
+            shot("08-charts-visa")
+            page.get_by_role("tab", name="Submit").click()
+            expect(page.get_by_text("Submissions", exact=True)).to_be_visible(timeout=15_000)
+            shot("09-submit")
+            page.get_by_role("tab", name="About").click()
+            expect(page.get_by_text("How the ranking works")).to_be_visible(timeout=15_000)
+            shot("10-about")
+            page.close()
+        browser.close()
+    return written
+
+
+def set_search_from_charts(page) -> None:
+    """Clear the search from the Charts tab (the controls live on the Leaderboard tab)."""
+    page.get_by_role("tab", name="Leaderboard").click()
+    set_search(page, "")
+    page.get_by_role("tab", name="Charts").click()
+
+
+def serve_demo(workdir: Path):
+    """The app in demo mode with the sample file submitted once; returns (demo, url)."""
+    from gradio_client import Client, handle_file
+
+    from space.app import build_demo, launch_options
+    from space.envs import load_settings
+    from space.scoring import demo_key
+    from space.storage import LocalStore
+
+    settings = dataclasses.replace(load_settings({"MMAD_DEMO": "1"}), local_user="demo-user")
+    key = demo_key(workdir / "key")
+    demo = build_demo(settings, store=LocalStore(workdir / "store"), key=key, enable_login=False)
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                            **launch_options(settings))
+    Client(url, verbose=False, download_files=False).predict(
+        handle_file(str(key.sample_predictions)), "Demo-VL-7B", link="https://example.org/demo-vl", size="7B",
+        training_exposure=NO_EXPOSURE,
+        notes="the demo's sample prediction file", api_name="/submit")
+    return demo, url
+
+
+def _labels():
+    from space.populate import ALL_ENTRIES, COMPARABLE_ONLY
+    from space.taxonomy import NO_EXPOSURE
+
+    return ALL_ENTRIES, COMPARABLE_ONLY, NO_EXPOSURE
+
+
+ALL_LABEL, COMPARABLE_LABEL, NO_EXPOSURE = _labels()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mmad-screenshots-") as workdir:
+        demo, url = serve_demo(Path(workdir))
+        try:
+            for path in capture(url, args.out, args.widths):
+                print(path)
+        finally:
+            demo.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The board's plotly figures: averages bar chart, subtask radar, per-category heat map of a verified row.
+
+Pure: rows in, figures out. Plotly renders trace and axis text itself and decodes only a few
+entities (&amp; &lt; &gt;), so labels are escaped with exactly those (`plotly_text`): a model
+called `<b>x</b>` or `A & "B"` shows literally, never as markup and never as `&quot;`.
+Bars are keyed by row id with the labels as tick text, so two entries with the same label are
+two bars, never one stacked bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
+
+from .populate import OVERALL, SHORT_TITLES, Row, View, fixed, id_difference, numbers
+
+BAR_LIMIT = 30
+LABEL_CHARS = 48
+REFERENCE_COLORS = {"Human (expert)": "#2e7d32", "Human (ordinary)": "#f9a825", "Random Chance": "#9e9e9e"}
+KIND_COLORS = {"verified": "#1565c0", "reported": "#90a4ae", "synthetic": "#8e24aa", "not ranked": "#ffb74d"}
+AXIS_RANGE = [0, 100]
+
+
+def plotly_text(text: str) -> str:
+    """Literal text for plotly: escape only what its text renderer decodes (&, <, >)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def label(row: Row) -> str:
+    """Model, size where the name lacks it, setting, and a tick for a verified row: plain text."""
+    size = f" {row.size}" if row.size and row.size not in row.model else ""
+    tag = {"verified": " ✓", "synthetic": " (synthetic demo)"}.get(row.kind, "")
+    return f"{row.model}{size} ({row.setting or 'n/a'}){tag}"
+
+
+def unique_labels(rows: Sequence[Row]) -> dict[str, str]:
+    """Row id → a label no other row shares, short enough for an axis.
+
+    Repeats are told apart by who measured them, then by what distinguishes their ids (ids are
+    `<model>-<setting>-<source>` slugs, so that is the source: "paper" vs "csv"); the suffix is
+    kept whole and the model part shortened, so shortening never makes two labels equal again.
+    """
+    base = {row.id: label(row) for row in rows}
+    suffix = {row.id: "" for row in rows}
+    for tell_apart in (lambda row, group: row.measured_by, id_difference):
+        groups: dict[str, list[Row]] = {}
+        for row in rows:
+            groups.setdefault(base[row.id] + suffix[row.id], []).append(row)
+        for group in (g for g in groups.values() if len(g) > 1):
+            for row in group:
+                suffix[row.id] += f" · {tell_apart(row, group)}"
+    return {row.id: _short(base[row.id], LABEL_CHARS - len(suffix[row.id])) + suffix[row.id] for row in rows}
+
+
+def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    """Cut to `limit` characters with a visible "…" (the full label is in the hover text)."""
+    limit = max(limit, 12)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _kind(row: Row) -> str:
+    return row.kind if row.ranked or row.kind == "synthetic" else "not ranked"
+
+
+def _empty(figure: go.Figure, message: str) -> go.Figure:
+    """A figure that says why it is empty, without a meaningless grid of axes."""
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    figure.add_annotation(text=plotly_text(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                          font={"size": 15, "color": "#555"})
+    return figure
+
+
+def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIMIT) -> go.Figure:
+    """Averages of the best `limit` entries of the view (one bar per entry), reference rows as lines.
+
+    The title says when only the top N are drawn; a reference row without numbers in a per-source
+    view is named in a note instead of silently vanishing.
+    """
+    entries = [(row, numbers(row, board.view).average) for row in board.rows if row.status != "reference"]
+    entries.sort(key=lambda pair: (-pair[1], pair[0].model.casefold()))
+    shown = entries[:limit]
+    count = f"top {len(shown)} of {len(entries)} entries" if len(entries) > len(shown) else f"{len(shown)} entries"
+    figure = go.Figure()
+    figure.update_layout(
+        title=plotly_text(f"Average accuracy (%), {board.view}: {count}"), template="plotly_white",
+        xaxis={"range": AXIS_RANGE, "title": "average accuracy (%)", "fixedrange": True},
+        height=max(420, 24 * len(shown) + 200), margin={"l": 10, "r": 40, "t": 130, "b": 50}, showlegend=True,
+        legend={"orientation": "h", "y": -0.08 if shown else 0},
+        bargap=0.25)
+    if not shown:
+        return _empty(figure, "No entries match the search and filters.")
+    names = unique_labels([row for row, _ in shown])
+    ordered_ids = [row.id for row, _ in reversed(shown)]
+    for kind, color in KIND_COLORS.items():
+        part = [(row, value) for row, value in reversed(shown) if _kind(row) == kind]
+        if part:
+            figure.add_trace(go.Bar(
+                y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
+                marker_color=color, text=[fixed(value) for _, value in part], textposition="outside",
+                cliponaxis=False,
+                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id}") for row, _ in part],
+                hoverinfo="text+x"))
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
+                        ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)
+    figure.update_layout(barmode="overlay")
+    missing = []
+    drawn = 0
+    for row in references:
+        value = numbers(row, board.view).average
+        if value is None:
+            missing.append(row.model)
+            continue
+        color = REFERENCE_COLORS.get(row.model, "#616161")
+        figure.add_vline(x=value, line_dash="dash", line_color=color,
+                         annotation_text=plotly_text(f"{row.model} {fixed(value)}"), annotation_position="top",
+                         annotation={"yshift": 16 * drawn, "font": {"color": color, "size": 11}})
+        drawn += 1
+    if missing and board.view != OVERALL:
+        figure.add_annotation(
+            text=plotly_text(f"Not drawn: {', '.join(missing)} (no per-source numbers for {board.view})"),
+            showarrow=False, xref="paper", yref="paper", x=0, y=1.0, yshift=60, xanchor="left",
+            font={"size": 11, "color": "#555"})
+    return figure
+
+
+def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL) -> go.Figure:
+    """The 7 subtasks of the chosen rows (by id) on 0–100 axes, as in the paper's Figure 1."""
+    titles = [SUBTASK_TITLES[s] for s in SUBTASKS]
+    picked = [row for row in rows if row.id in chosen and numbers(row, view).subtasks]
+    names = unique_labels(picked)
+    figure = go.Figure()
+    for row in picked:
+        subtasks = numbers(row, view).subtasks
+        values = [subtasks.get(s) for s in SUBTASKS]
+        figure.add_trace(go.Scatterpolar(r=[*values, values[0]], theta=[*titles, titles[0]],
+                                         name=plotly_text(names[row.id]), fill="toself", opacity=0.55))
+    figure.update_layout(polar={"radialaxis": {"range": AXIS_RANGE}, "angularaxis": {"categoryarray": titles}},
+                         template="plotly_white", title=plotly_text(f"Per-subtask accuracy (%), {view}"), height=540,
+                         legend={"orientation": "h"})
+    if not picked:
+        if not rows:
+            return _empty(figure, "No entries match the search and filters.")
+        if not chosen:
+            return _empty(figure, "Pick models above to compare their subtasks.")
+        return _empty(figure, f"None of the picked models has per-subtask numbers for {view}.")
+    return figure
+
+
+def category_heatmap(row: Row) -> go.Figure | None:
+    """Accuracy per category × subtask of a verified row (the scorer's breakdown), like upstream's
+    summary.py; None when the row has no breakdown (reported rows)."""
+    if not row.categories:
+        return None
+    order = {source: i for i, source in enumerate(SOURCES)}
+    names = sorted(row.categories, key=lambda name: (order.get(name.split("/")[0], len(order)), name))
+    z = [[row.categories[name]["subtasks"].get(s) for s in SUBTASKS] for name in names]
+    figure = go.Figure(go.Heatmap(
+        z=z, x=[SHORT_TITLES[s] for s in SUBTASKS], y=[plotly_text(n) for n in names], zmin=0, zmax=100,
+        colorscale="RdYlGn", colorbar={"title": "%"}, texttemplate="%{z:.2f}", hoverongaps=False,
+        hovertemplate="%{y} · %{x}: %{z:.2f}%<extra></extra>"))
+    figure.update_layout(title=plotly_text(f"{row.model}: accuracy (%) per category × subtask, official protocol"),
+                         template="plotly_white", height=max(420, 20 * len(names) + 160),
+                         yaxis={"autorange": "reversed", "automargin": True}, margin={"t": 60, "l": 10, "r": 10})
+    return figure
+
+
+def choices(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    """(label, id) pairs for the radar's picker, best first; plain text (the dropdown shows it literally)."""
+    ordered = sorted(rows, key=lambda r: (-(r.average or 0), r.model.casefold()))
+    names = unique_labels(ordered)
+    return [(names[r.id], r.id) for r in ordered]
