@@ -124,6 +124,33 @@ def parquet_grid(work: Path, export: Path) -> tuple[Path, int]:
     return grid, sum(p.stat().st_size for p in (grid / "data").rglob("*.parquet"))
 
 
+#: Where a cold ImageFolder load spends its time: (label, file suffix, function) of `datasets` internals.
+LOAD_PHASES = (
+    ("resolve data-file patterns (module inference + config)", "datasets/data_files.py", "resolve_pattern"),
+    ("pass every data file through the download manager", "folder_based_builder.py", "_split_generators"),
+    ("ImageFolder row generator (to_pylist, path joins)", "folder_based_builder.py", "_generate_examples"),
+    ("encode each example (Features.encode_example)", "datasets/features/features.py", "encode_example"),
+    ("write Arrow batches", "datasets/arrow_writer.py", "write_examples_on_file"),
+)
+
+
+def load_breakdown(work: Path, export: Path) -> list[tuple[str, str]]:
+    """One profiled cold `load_dataset(DIR, "all")`: each phase's share of the profiled total."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(cold_load(work, str(export), "all"))
+    stats = pstats.Stats(profiler).stats
+    total = max(cumulative for (_, _, _, cumulative, _) in stats.values())
+    rows = []
+    for label, suffix, name in LOAD_PHASES:
+        seconds = sum(entry[3] for (file, _, function), entry in stats.items()
+                      if file.endswith(suffix) and function == name)
+        rows.append((f"  profile: {label}", f"{100 * seconds / total:.0f}% of the load"))
+    return rows
+
+
 def hub_timings(root: Path, work: Path) -> list[tuple[str, str]]:
     """`mmad download` then `mmad publish`, once each, against the fake Hub."""
     sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests"),
@@ -196,6 +223,7 @@ def bench(work: Path, size: int, small_size: int, runs: int, scale: float, hub: 
     warm_s = warm_load_seconds(work, out, runs)
     parquet_s = median_seconds(cold_load(work, "parquet", data_files=str(out / metadata_file("all")),
                                          split="train"), runs)
+    breakdown = load_breakdown(work, out)
     grid, grid_bytes = parquet_grid(work, out)
     cold_load(work, str(grid), "all")()
     grid_s = median_seconds(cold_load(work, str(grid), "all"), runs)
@@ -212,6 +240,7 @@ def bench(work: Path, size: int, small_size: int, runs: int, scale: float, hub: 
         ("plain copy (shutil.copyfile)", f"{copy_s:.2f} s"),
         ("mmad export", f"{export_s:.2f} s  ratio {export_s / copy_s:.2f}x  (goal <= 1.5x)"),
         ("cold load_dataset(DIR, 'all')", f"{load_s:.2f} s"),
+        *breakdown,
         ("cold load_dataset('json', metadata)", f"{json_s:.2f} s  ratio {load_s / json_s:.2f}x  (goal <= 3x)"),
         ("cold load_dataset('parquet', metadata)", f"{parquet_s:.2f} s  ratio {load_s / parquet_s:.2f}x"),
         ("warm load_dataset(DIR, 'all'), cache reused", f"{warm_s:.2f} s"),
