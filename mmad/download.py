@@ -176,18 +176,30 @@ def _evict(path: Path) -> None:
 
 
 def _member_target(info: zipfile.ZipInfo, folder: str, archive: str) -> PurePosixPath | None:
-    """The member's path inside the root, or None for a folder entry; refuses anything unsafe."""
+    """The member's path inside the root, or None for an entry to skip; refuses anything unsafe.
+
+    Accepted layouts (the real zips' inner layout could not be inspected here): `VisA/...`,
+    `ALL_DATA/VisA/...`, or the folder's content at the top (`candle/...`, a category of VisA).
+    macOS metadata (`__MACOSX/`) and folder entries are skipped after the safety checks.
+    """
     name = info.filename.replace("\\", "/")
     path = PurePosixPath(name)
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(info.external_attr >> 16):
         raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is a symbolic link")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
         raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} would be written outside the target folder")
     parts = path.parts[1:] if path.parts[:1] == (_WRAPPER,) else path.parts
-    if not parts or parts[0] != folder:
-        raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is not under {folder}/")
-    return None if info.is_dir() else PurePosixPath(*parts)
+    if info.is_dir() or not parts or parts[0] == "__MACOSX":
+        return None
+    if parts[0] == folder:
+        return PurePosixPath(*parts)
+    if parts[0] in _categories(folder):
+        return PurePosixPath(folder, *parts)
+    raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is not under {folder}/")
+
+
+def _categories(folder: str) -> tuple[str, ...]:
+    return mm.CATEGORIES["DS-MVTec" if folder == mm.TEMPLATE_SOURCE else folder]
 
 
 def extract(archive: Path, name: str, folder: str, root: Path, state: _State, *, force: bool,
