@@ -69,6 +69,7 @@ def main() -> None:
     from transformers import AutoProcessor
 
     from eval.predict.backends.transformers_backend import TransformersBackend
+    from eval.predict.data import LocalData
     from eval.predict.images import ImageStore
     from eval.predict.prompts import PromptSettings
     from eval.predict.runner import select_prompts
@@ -88,7 +89,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root, folder = Path(scratch) / "root", Path(scratch) / "model"
         write_root(root, scale=0.02, seed=0, image_size=side)
-        prompts = select_prompts(root, PromptSettings(), "all", args.questions)
+        prompts = select_prompts(LocalData(root), PromptSettings(), "all", args.questions)
         model = build_random_vlm(folder, text=text, vision=vision, save_weights=False, device=args.device,
                                  dtype=dtype)
         model.generation_config.min_new_tokens = args.max_new_tokens

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ def parse_dataset(spec: str) -> tuple[str, str]:
 def hub_failure(what: str, exc: Exception) -> MMADError:
     """A clear error for a Hub request that failed, naming offline mode or the network."""
     from huggingface_hub import constants
-    from huggingface_hub.errors import OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError,
+                                        RevisionNotFoundError)
 
     if isinstance(exc, OfflineModeIsEnabled) or constants.HF_HUB_OFFLINE:
         return MMADError(f"{what}: HF_HUB_OFFLINE is set, so the Hub cannot be asked; unset it, or use a "
@@ -70,6 +71,8 @@ def hub_failure(what: str, exc: Exception) -> MMADError:
     if isinstance(exc, RepositoryNotFoundError):
         return MMADError(f"{what}: not found on {constants.ENDPOINT} (or private: set HF_TOKEN)")
     reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    if isinstance(exc, HfHubHTTPError):
+        return MMADError(f"{what}: {constants.ENDPOINT} answered {reason}")
     return MMADError(f"{what}: cannot reach the Hub at {constants.ENDPOINT} ({reason}); check the network, or set "
                      "HF_HUB_OFFLINE=1 to use only what is cached")
 
@@ -82,7 +85,7 @@ class HubData:
     revision: str
     sha: str
     listed: frozenset[str]
-    root: Path = field(init=False)
+    root: Path
 
     @classmethod
     def open(cls, spec: str) -> HubData:
@@ -94,11 +97,12 @@ class HubData:
             info = HfApi().dataset_info(repo, revision=revision, timeout=30)
         except Exception as exc:  # the HTTP client's transport errors are huggingface_hub's own choice
             raise hub_failure(f"dataset {repo}@{revision}", exc) from None
-        data = cls(repo, revision, info.sha, frozenset(s.rfilename for s in info.siblings or ()))
-        if ANSWER_KEY_FILE not in data.listed:
-            raise MMADError(f"dataset {repo}@{revision} has no {ANSWER_KEY_FILE}; publish an `mmad export` folder")
-        data.root = data._download([ANSWER_KEY_FILE])[0].parent
-        return data
+        listed = frozenset(sibling.rfilename for sibling in info.siblings or ())
+        if ANSWER_KEY_FILE not in listed:
+            raise MMADError(f"dataset {repo}@{revision} has no {ANSWER_KEY_FILE}, so it is not an `mmad export` "
+                            "folder (the authors' zips: fetch them with `mmad download`, then use --data-dir)")
+        key = _fetch(repo, revision, info.sha, ANSWER_KEY_FILE)
+        return cls(repo, revision, info.sha, listed, key.parent)
 
     @property
     def key_path(self) -> Path:
@@ -125,18 +129,22 @@ class HubData:
                                                          "sha": self.sha}}
 
     def _download(self, paths: list[str]) -> list[Path]:
-        """Each file at the resolved commit (cached files cost no request), in parallel."""
-        from huggingface_hub import hf_hub_download
+        """Each file at the resolved commit, in parallel."""
         from tqdm import tqdm
 
-        def one(path: str) -> Path:
-            try:
-                return Path(hf_hub_download(self.repo, path, repo_type="dataset", revision=self.sha))
-            except Exception as exc:  # see `open`
-                raise hub_failure(f"dataset {self.repo}@{self.revision}: {path}", exc) from None
-
         if len(paths) < 2:
-            return [one(path) for path in paths]
+            return [_fetch(self.repo, self.revision, self.sha, path) for path in paths]
         with ThreadPoolExecutor(DOWNLOAD_WORKERS) as pool:
-            return list(tqdm(pool.map(one, paths), total=len(paths), unit="file", desc=f"fetching {self.repo}"))
+            fetched = pool.map(lambda path: _fetch(self.repo, self.revision, self.sha, path), paths)
+            return list(tqdm(fetched, total=len(paths), unit="file", desc=f"fetching {self.repo}"))
+
+
+def _fetch(repo: str, revision: str, sha: str, path: str) -> Path:
+    """One file of the dataset at commit `sha`, into (or from) the Hugging Face cache."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo, path, repo_type="dataset", revision=sha))
+    except Exception as exc:  # see `HubData.open`
+        raise hub_failure(f"dataset {repo}@{revision}: {path}", exc) from None
 

@@ -157,8 +157,9 @@ def test_fake_hub_pinned_revision_serves_the_questions_and_the_key(hub, export, 
         printed = capsys.readouterr().out
         sidecar = json.loads(out.with_name(out.stem + ".run.json").read_text())
         assert sidecar["dataset"]["sha"] == revision
-        assert main(["score", str(out), "--key", str(key)]) == 0
-        assert capsys.readouterr().out in printed
+        for key_path in (key, sidecar["data_dir"]):
+            assert main(["score", str(out), "--key", str(key_path)]) == 0
+            assert capsys.readouterr().out in printed
     assert _lines(tmp_path / f"{first}.jsonl") == _lines(tmp_path / f"{second}.jsonl")
 
     api.delete_file(rows[0]["template_path"], repo_id=repo, repo_type="dataset")
@@ -184,3 +185,30 @@ def test_dataset_offline_or_unreachable_is_a_clear_error(tmp_path, capsys, monke
     assert main(["predict", "--dataset", "not-a-repo", "--model", "tiny", "--out", str(out)]) == 2
     assert "expected ORG/NAME or ORG/NAME@REVISION" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_fake_hub_repo_that_is_not_an_export_is_named(hub, tmp_path, capsys):
+    HfApi().create_repo("mmad-org/zips", repo_type="dataset")
+    assert main(["predict", "--dataset", "mmad-org/zips", "--model", "tiny", "--out", str(tmp_path / "p.jsonl")]) == 2
+    assert "mmad-org/zips@main has no answer_key.jsonl, so it is not an `mmad export` folder" in capsys.readouterr().err
+    assert main(["predict", "--dataset", "mmad-org/absent", "--model", "tiny", "--out", str(tmp_path / "p.jsonl")]) == 2
+    assert "dataset mmad-org/absent@main: not found on" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("keep_mmad_json", [True, False], ids=["export", "export without mmad.json"])
+def test_an_export_folder_is_a_data_dir(export, labelled_root, fake_server, tmp_path, capsys, keep_mmad_json):
+    """With or without its mmad.json (older exports), an export folder runs every setting and is its own key."""
+    folder = export
+    if not keep_mmad_json:
+        folder = tmp_path / "export"
+        shutil.copytree(export, folder)
+        (folder / "mmad.json").unlink()
+    out = tmp_path / "p.jsonl"
+    assert _predict(fake_server, out, "--data-dir", str(folder), "--limit", "9", "--setting", "k-shot",
+                    "--shots", "4", "--domain-knowledge") == 0
+    mmad = json.loads((labelled_root / "mmad.json").read_text())
+    shown = {label for parts in fake_server.shown() for kind, label in parts if kind == "image"}
+    assert shown == _shown(mmad, 9, lambda entry: entry["random_templates"][:4])
+    capsys.readouterr()
+    assert main(["score", str(out), "--key", str(labelled_root), "--resamples", "0"]) == 0
+    assert "Anomaly Discrimination" in capsys.readouterr().out
