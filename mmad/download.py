@@ -78,6 +78,7 @@ def hub_error(repo: str, exc: Exception) -> mm.MMADError:
     from huggingface_hub import constants
     from huggingface_hub.errors import (
         GatedRepoError,
+        HfHubHTTPError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
@@ -91,6 +92,9 @@ def hub_error(repo: str, exc: Exception) -> mm.MMADError:
         return mm.MMADError(f"{repo}: no such revision ({str(exc).splitlines()[0][:200]})")
     if isinstance(exc, RepositoryNotFoundError):
         return mm.MMADError(f"{repo}: dataset repo not found (or private: set HF_TOKEN)")
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        return mm.MMADError(f"{repo}: the Hub at {constants.ENDPOINT} answered HTTP {exc.response.status_code}: "
+                            f"{str(exc).splitlines()[0][:200]}")
     return mm.MMADError(f"cannot reach the Hub at {constants.ENDPOINT} for {repo}: "
                         f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
 
