@@ -8,7 +8,10 @@ Measures, as medians of `--runs` runs:
 - cold `load_dataset(DIR, "all")` (fresh cache dir each run) against loading the same metadata with
   `load_dataset("json", ...)` (goal <= 3x), against `load_dataset("parquet", ...)`, and against the
   alternative layout that was tried: the rows in a Parquet grid `data/<source>/<subtask>.parquet`
-  with the image bytes embedded (its size on disk is reported next to the stored-once images);
+  with the image bytes embedded. The grid is built and loaded from the `--small-size` root (a grid of
+  the large root would be about 9x its images, written and read again on each run); an ImageFolder
+  load stores paths, not bytes, so its time does not depend on the image size. The grid's size for
+  the large root is computed: the bytes of the four images each row would embed;
 - peak RSS of an export process at two image sizes (must not grow with image bytes);
 - once each (not medians): `mmad download` of all sources and `mmad publish` of the result, against
   the project's fake Hub (`tests/fake_hub.py`, a local HTTP server holding the repos in memory) with
@@ -98,6 +101,19 @@ def folder_bytes(root: Path, files: list[str]) -> int:
     return sum((root / rel).stat().st_size for rel in files)
 
 
+def embedded_bytes(root: Path) -> int:
+    """Bytes a Parquet layout with embedded images would hold: each row's four images, per row."""
+    sizes: dict[str, int] = {}
+    total = 0
+    for row in mm.read_rows(root):
+        for path in mm.image_files(row).values():
+            if path:
+                if path not in sizes:
+                    sizes[path] = (root / path).stat().st_size
+                total += sizes[path]
+    return total
+
+
 def parquet_grid(work: Path, export: Path) -> tuple[Path, int]:
     """The alternative layout: rows with embedded image bytes, one Parquet file per (source, subtask),
     configs selecting files by glob (each row stored once, each image once per row that shows it)."""
@@ -122,6 +138,33 @@ def parquet_grid(work: Path, export: Path) -> tuple[Path, int]:
                 for subtask in mm.SUBTASKS]
     (grid / "README.md").write_text("---\nconfigs:\n" + "\n".join(configs) + "\n---\n", encoding="utf-8")
     return grid, sum(p.stat().st_size for p in (grid / "data").rglob("*.parquet"))
+
+
+#: Where a cold ImageFolder load spends its time: (label, file suffix, function) of `datasets` internals.
+LOAD_PHASES = (
+    ("resolve data-file patterns (module inference + config)", "datasets/data_files.py", "resolve_pattern"),
+    ("pass every data file through the download manager", "folder_based_builder.py", "_split_generators"),
+    ("ImageFolder row generator (to_pylist, path joins)", "folder_based_builder.py", "_generate_examples"),
+    ("encode each example (Features.encode_example)", "datasets/features/features.py", "encode_example"),
+    ("write Arrow batches", "datasets/arrow_writer.py", "write_examples_on_file"),
+)
+
+
+def load_breakdown(work: Path, export: Path) -> list[tuple[str, str]]:
+    """One profiled cold `load_dataset(DIR, "all")`: each phase's share of the profiled total."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(cold_load(work, str(export), "all"))
+    stats = pstats.Stats(profiler).stats
+    total = max(cumulative for (_, _, _, cumulative, _) in stats.values())
+    rows = []
+    for label, suffix, name in LOAD_PHASES:
+        seconds = sum(entry[3] for (file, _, function), entry in stats.items()
+                      if file.endswith(suffix) and function == name)
+        rows.append((f"  profile: {label}", f"{100 * seconds / total:.0f}% of the load"))
+    return rows
 
 
 def hub_timings(root: Path, work: Path) -> list[tuple[str, str]]:
@@ -196,12 +239,18 @@ def bench(work: Path, size: int, small_size: int, runs: int, scale: float, hub: 
     warm_s = warm_load_seconds(work, out, runs)
     parquet_s = median_seconds(cold_load(work, "parquet", data_files=str(out / metadata_file("all")),
                                          split="train"), runs)
-    grid, grid_bytes = parquet_grid(work, out)
+    breakdown = load_breakdown(work, out)
+    small_files = mm.referenced_files(mm.read_rows(small_root))
+    small_out = work / "export-small"
+    shutil.rmtree(small_out, ignore_errors=True)
+    export_root(small_root, small_out)
+    small_load_s = median_seconds(cold_load(work, str(small_out), "all"), runs)
+    grid, grid_bytes = parquet_grid(work, small_out)
     cold_load(work, str(grid), "all")()
     grid_s = median_seconds(cold_load(work, str(grid), "all"), runs)
     shutil.rmtree(grid, ignore_errors=True)
+    shutil.rmtree(small_out, ignore_errors=True)
 
-    small_files = mm.referenced_files(mm.read_rows(small_root))
     rss_big = export_peak_rss_mib(root, work / "rss-export")
     rss_small = export_peak_rss_mib(small_root, work / "rss-export")
     shutil.rmtree(work / "rss-export", ignore_errors=True)
@@ -212,12 +261,17 @@ def bench(work: Path, size: int, small_size: int, runs: int, scale: float, hub: 
         ("plain copy (shutil.copyfile)", f"{copy_s:.2f} s"),
         ("mmad export", f"{export_s:.2f} s  ratio {export_s / copy_s:.2f}x  (goal <= 1.5x)"),
         ("cold load_dataset(DIR, 'all')", f"{load_s:.2f} s"),
+        *breakdown,
         ("cold load_dataset('json', metadata)", f"{json_s:.2f} s  ratio {load_s / json_s:.2f}x  (goal <= 3x)"),
         ("cold load_dataset('parquet', metadata)", f"{parquet_s:.2f} s  ratio {load_s / parquet_s:.2f}x"),
         ("warm load_dataset(DIR, 'all'), cache reused", f"{warm_s:.2f} s"),
-        ("alternative: cold load of a Parquet grid with embedded images",
+        (f"cold load_dataset(DIR, 'all'), {small_size}px root", f"{small_load_s:.2f} s"),
+        (f"alternative: cold load of a Parquet grid with embedded images, {small_size}px root",
          f"{grid_s:.2f} s  ratio {grid_s / json_s:.2f}x to JSON; {grid_bytes / gib:.2f} GiB of Parquet = "
-         f"{grid_bytes / folder_bytes(root, files):.2f}x the stored-once images (and no k-shot lists as images)"),
+         f"{grid_bytes / folder_bytes(small_root, small_files):.2f}x its stored-once images"),
+        (f"  grid size for the {size}px root (computed)",
+         f"{embedded_bytes(root) / gib:.2f} GiB = {embedded_bytes(root) / folder_bytes(root, files):.2f}x its "
+         "stored-once images, and k-shot templates beyond the first would still need the files"),
         (f"export peak RSS, {small_size}px images",
          f"{rss_small:.0f} MiB  ({folder_bytes(small_root, small_files) / gib:.2f} GiB of images)"),
         (f"export peak RSS, {size}px images",

@@ -138,7 +138,11 @@ One row per question; no list columns.
 - **Normal rule**: an image is normal iff `'good'` is a case-sensitive substring of its key, exactly as
   the upstream scorer decides. `GoodsAD` does not match, so GoodsAD defect images are *not* normal.
 - **Templates**: the paper's default 1-shot setting uses `random_templates[0]` (`template_image`);
-  `similar_template_image` is the 1-shot+ setting. The full lists are JSON strings for k-shot.
+  `similar_template_image` is the 1-shot+ setting. The full lists are JSON strings for k-shot; every
+  template they name is stored in this repo at that path.
+- **Also a raw root**: `mmad.json` and `domain_knowledge.json` are here as the authors ship them, next
+  to every image at its upstream path, so a download of this repo (`hf download --repo-type dataset`)
+  works with the upstream scripts and with `mmad predict --data-dir`, `mmad validate` and `mmad score`.
 
 ## Counts
 

@@ -78,6 +78,7 @@ def hub_error(repo: str, exc: Exception) -> mm.MMADError:
     from huggingface_hub import constants
     from huggingface_hub.errors import (
         GatedRepoError,
+        HfHubHTTPError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
@@ -91,6 +92,9 @@ def hub_error(repo: str, exc: Exception) -> mm.MMADError:
         return mm.MMADError(f"{repo}: no such revision ({str(exc).splitlines()[0][:200]})")
     if isinstance(exc, RepositoryNotFoundError):
         return mm.MMADError(f"{repo}: dataset repo not found (or private: set HF_TOKEN)")
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        return mm.MMADError(f"{repo}: the Hub at {constants.ENDPOINT} answered HTTP {exc.response.status_code}: "
+                            f"{str(exc).splitlines()[0][:200]}")
     return mm.MMADError(f"cannot reach the Hub at {constants.ENDPOINT} for {repo}: "
                         f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
 
@@ -176,18 +180,30 @@ def _evict(path: Path) -> None:
 
 
 def _member_target(info: zipfile.ZipInfo, folder: str, archive: str) -> PurePosixPath | None:
-    """The member's path inside the root, or None for a folder entry; refuses anything unsafe."""
+    """The member's path inside the root, or None for an entry to skip; refuses anything unsafe.
+
+    Accepted layouts (the real zips' inner layout could not be inspected here): `VisA/...`,
+    `ALL_DATA/VisA/...`, or the folder's content at the top (`candle/...`, a category of VisA).
+    macOS metadata (`__MACOSX/`) and folder entries are skipped after the safety checks.
+    """
     name = info.filename.replace("\\", "/")
     path = PurePosixPath(name)
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(info.external_attr >> 16):
         raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is a symbolic link")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
         raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} would be written outside the target folder")
     parts = path.parts[1:] if path.parts[:1] == (_WRAPPER,) else path.parts
-    if not parts or parts[0] != folder:
-        raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is not under {folder}/")
-    return None if info.is_dir() else PurePosixPath(*parts)
+    if info.is_dir() or not parts or parts[0] == "__MACOSX":
+        return None
+    if parts[0] == folder:
+        return PurePosixPath(*parts)
+    if parts[0] in _categories(folder):
+        return PurePosixPath(folder, *parts)
+    raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is not under {folder}/")
+
+
+def _categories(folder: str) -> tuple[str, ...]:
+    return mm.CATEGORIES["DS-MVTec" if folder == mm.TEMPLATE_SOURCE else folder]
 
 
 def extract(archive: Path, name: str, folder: str, root: Path, state: _State, *, force: bool,

@@ -40,11 +40,17 @@ def is_export(folder: Path) -> bool:
 
 
 def _git_blob_sha(path: Path) -> str:
+    """The id git (and the Hub, for a regular file) gives this file's content."""
     digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _card_changed(remote, card: bytes) -> bool:
+    return remote is None or remote.size != len(card) or \
+        remote.blob_id != hashlib.sha1(b"blob %d\0" % len(card) + card).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -125,8 +131,7 @@ def publish(root: str | Path, repo: str, *, revision: str | None = None, private
                   if getattr(entry, "size", None) is not None}
         card = _card_for(export, repo)
         pending = [(rel, path) for rel, path in local if rel != CARD and not _same(path, remote.get(rel))]
-        card_changed = CARD not in remote or remote[CARD].size != len(card) or \
-            remote[CARD].blob_id != hashlib.sha1(b"blob %d\0" % len(card) + card).hexdigest()
+        card_changed = _card_changed(remote.get(CARD), card)
         batches = _batches(pending)
         total = len(batches) + (1 if card_changed and not batches else 0)
         for number, batch in enumerate(batches, 1):

@@ -170,3 +170,16 @@ def test_offline_and_unreachable_hub_are_clear_errors(tmp_path):
     assert unreachable.returncode == 2, unreachable.stderr
     assert "cannot reach the Hub at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+
+
+@pytest.mark.parametrize("layout", ["ALL_DATA/VisA/...", "bare category folders"])
+def test_fake_hub_other_zip_layouts_unpack_to_the_same_root(small_root, fake_hub, tmp_path, layout):  # noqa: F811
+    files = _files(small_root, "VisA")
+    prefix = "ALL_DATA/" if layout.startswith("ALL_DATA") else ""
+    members = {(prefix + rel if prefix else rel.split("/", 1)[1]): content for rel, content in files.items()}
+    members["__MACOSX/VisA/._x"] = b"mac metadata"
+    upload_authors_repo(small_root, replace={"VisA.zip": zip_of(members)})
+    out = tmp_path / "root"
+    assert main(["download", "--sources", "visa", "--out", str(out)]) == 0
+    assert _files(out, "VisA") == files
+    assert not (out / "__MACOSX").exists()

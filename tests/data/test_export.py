@@ -140,6 +140,13 @@ def test_export_is_a_valid_raw_root(exported, small_root, run_mmad):
     result = run_mmad("validate", "--data-dir", exported.out)
     assert result.returncode == 0, result.stderr
     assert f"{len(_raw(small_root)):,} images, {len(_expected_rows(small_root)):,} questions" in result.stdout
+    predictions = exported.out.parent / "all-correct.jsonl"
+    predictions.write_text("".join(json.dumps({"question_id": row["question_id"], "answer": row["answer"]}) + "\n"
+                                   for row in _expected_rows(small_root)))
+    scored = run_mmad("score", predictions, "--key", exported.out, "--protocol", "strict")
+    assert scored.returncode == 0, scored.stderr
+    assert f"{len(_expected_rows(small_root))} of {len(_expected_rows(small_root))} questions scored" in scored.stdout
+    assert "average 100.00" in scored.stdout
     from mmad_dataset import MMAD
 
     builder = MMAD(config_name="visa", data_dir=str(exported.out), cache_dir=str(exported.out.parent / "builder"))

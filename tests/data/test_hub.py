@@ -1,7 +1,8 @@
 """The Hub round trip against the fake Hub: the authors' zips → `mmad download` → `mmad publish` →
-`load_dataset("<org>/MMAD", config)` for every config, as a user would run it (`HF_ENDPOINT` set, the
-commands in fresh processes). Expectations come from the synthetic root the zips were made from,
-read with plain `json` and Pillow, not from the code under test."""
+`load_dataset("<org>/MMAD", config)` for every config → `mmad predict --dataset` with the tiny model
+in every setting → `mmad score`, as a user would run it (`HF_ENDPOINT` set, download and publish in
+fresh processes). Expectations come from the synthetic root the zips were made from, read with plain
+`json` and Pillow, not from the code under test."""
 
 from __future__ import annotations
 
@@ -20,8 +21,13 @@ from fake_hub import fake_hub  # noqa: F401  (pytest fixture)
 from PIL import Image
 
 import mmad_dataset as mm
+from mmad.cli import main
 
 REPO = "mmad-org/MMAD"
+LIMIT = 8
+#: `mmad predict` settings (flags) the published dataset must serve; k-shot needs templates 2 to 4.
+SETTINGS = {"0-shot": ["--setting", "0-shot"], "1-shot": [], "1-shot+": ["--setting", "1-shot+"],
+            "4-shot": ["--setting", "k-shot", "--shots", "4"]}
 SOURCE_CONFIG = {"DS-MVTec": "ds_mvtec", "MVTec-LOCO": "mvtec_loco", "VisA": "visa", "GoodsAD": "goodsad"}
 #: huggingface_hub's own upload code triggers an httpx deprecation warning per file.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -52,7 +58,8 @@ def _mmad(*args: str | Path) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_fake_hub_round_trip_authors_zips_to_load_dataset(small_root, fake_hub, tmp_path):  # noqa: F811
+def test_fake_hub_round_trip_authors_zips_to_load_dataset_to_predict(small_root, fake_hub, tmp_path,  # noqa: F811
+                                                                     capsys):
     upload_authors_repo(small_root)
     root = tmp_path / "ALL_DATA"
     download = _mmad("download", "--out", root)
@@ -92,3 +99,14 @@ def test_fake_hub_round_trip_authors_zips_to_load_dataset(small_root, fake_hub, 
                 assert np.array_equal(_pixels(row["mask"]), _pixels(mask))
         else:
             assert row["mask"] is None
+
+    first = expected["all"][:LIMIT]
+    for name, flags in SETTINGS.items():
+        out = tmp_path / f"tiny {name}.jsonl"
+        assert main(["predict", "--dataset", REPO, "--model", "tiny", "--out", str(out), "--limit", str(LIMIT),
+                     "--max-new-tokens", "3", *flags]) == 0, name
+        printed = capsys.readouterr().out
+        assert [json.loads(line)["question_id"] for line in out.read_text().splitlines()] == first, name
+        assert main(["score", str(out), "--key", str(root)]) == 0, name
+        table = capsys.readouterr().out
+        assert "Anomaly Discrimination" in table and table in printed, name

@@ -50,7 +50,7 @@ def test_fake_hub_interrupted_publish_resumes(small_root, fake_hub, tmp_path, mo
     fake_hub.stall_commits(0, count=2)  # two commits go through ...
     fake_hub.fail_commits(500, count=1)  # ... then the Hub fails one
     assert main(["publish", str(export), "--repo", REPO]) == 2
-    assert "500" in capsys.readouterr().err
+    assert "answered HTTP 500" in capsys.readouterr().err
     assert fake_hub.commit_count(REPO) == 1 + 2
     assert "README.md" not in fake_hub.files(REPO), "the card (the configs) comes with the last batch only"
 
