@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eval import read_predictions, score
+from eval import load_key, read_predictions, score
 from eval.aggregate import macro_table
 from mmad_dataset import LETTERS, PAPER_COUNTS, PAPER_NORMAL_AD, SUBTASKS, TYPE_TO_SUBTASK
-from cases import MINI_ANSWERS, mini_lines, record
+from cases import MINI_ANSWERS, YES_NO, mini_lines, record
 from upstream_oracle import caculate_accuracy_mmad
 
 TOL = 1e-9
@@ -101,13 +101,26 @@ def test_jsonl_feeds_upstream_in_key_order(mini_key):
     assert_matches_oracle(official(mini_lines(mini_key), mini_key), oracle(records))
 
 
-def test_normal_flag_is_case_sensitive(mini_key):
-    """'GoodsAD' is not 'good': only the good/ folder makes a GoodsAD image normal."""
-    goods = [q for q in mini_key.questions if q.source == "GoodsAD"]
-    result = official([record(q, q.answer, q.answer) for q in goods], mini_key)
-    row = result["sources"]["GoodsAD"]
-    assert (row["normal_accuracy"], row["abnormal_accuracy"]) == (100.0, 0.0)
-    assert row["subtasks"]["anomaly_discrimination"] == 50.0
+def test_normal_flag_is_case_sensitive(tmp_path):
+    """'GoodsAD' is not 'good': only the good/ folder makes a GoodsAD image normal.
+
+    Two GoodsAD images with an anomaly question each, both answered "Yes, defective": the defect
+    image is right and the good one wrong. By hand: normal 0/1, abnormal 1/1, AD = (0 + 100) / 2.
+    A case-insensitive rule would make both images normal: normal 1/2, no abnormal, AD = 25.
+    """
+    conversation = [{"Question": "Is there any defect in the object?", "Options": YES_NO, "type": "Anomaly Detection"}]
+    body = {"GoodsAD/drink_can/test/good/000_000.jpg": {"conversation": [{**conversation[0], "Answer": "B"}]},
+            "GoodsAD/drink_can/test/dent/000_001.jpg": {"conversation": [{**conversation[0], "Answer": "A"}]}}
+    (tmp_path / "mmad.json").write_text(json.dumps(body), encoding="utf-8")
+    key = load_key(tmp_path, cache=False)
+    assert [(q.qid, q.normal) for q in key.questions] == [("GoodsAD/drink_can/test/good/000_000.jpg#0", True),
+                                                           ("GoodsAD/drink_can/test/dent/000_001.jpg#0", False)]
+    lines = "\n".join(json.dumps({"question_id": q.qid, "answer": "A"}) for q in key.questions)
+    both = score(read_predictions(lines.encode(), key), key, resamples=0)
+    for protocol in ("official", "strict"):
+        row = both[protocol]["sources"]["GoodsAD"]
+        assert (row["normal_accuracy"], row["abnormal_accuracy"]) == (0.0, 100.0), protocol
+        assert row["subtasks"]["anomaly_discrimination"] == 50.0 and row["overkill"] == 100.0, protocol
 
 
 def test_missing_sources_leave_the_table(mini_key):
