@@ -9,6 +9,7 @@ tree itself is never modified.
     python3 scripts/mutants.py                 # every mutant
     python3 scripts/mutants.py --only bootstrap-90 stale-ignores-key
     python3 scripts/mutants.py --list
+    python3 scripts/mutants.py --only bootstrap-90 --tests tests/eval/test_bootstrap.py
 
 A mutant is "caught" when its tests fail (pytest exit 1), "survived" when they pass, "error"
 when pytest could not run them (exit code other than 0/1, or a timeout), and "not applicable"
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per test run (default 900)")
     parser.add_argument("--no-baseline", action="store_true", help="skip running each test selection unmutated")
+    parser.add_argument("--tests", nargs="+", metavar="PATH",
+                        help="run these tests instead of each mutant's own (to see whether one test catches it)")
     args = parser.parse_args(argv)
     mutants = load_mutants()
     if args.only:
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown mutant(s): {', '.join(sorted(unknown))}")
         mutants = [m for m in mutants if m.id in args.only]
+    if args.tests:
+        mutants = [Mutant(**{**m.__dict__, "tests": tuple(args.tests)}) for m in mutants]
     if args.list:
         for m in mutants:
             print(f"{m.id:32} {m.file:34} {m.why}")

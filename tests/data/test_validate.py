@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import mmad_dataset as mm
+import paper_counts
 
 
 def _root_with(small_root: Path, tmp_path: Path, edit) -> Path:
@@ -78,22 +79,23 @@ def test_missing_files_fail_unless_lenient(small_root, tmp_path, run_mmad):
     assert f"lenient: {len(gone)} referenced file(s) missing" in lenient.stdout
 
 
-#: The count table of a complete root, written out from the paper (Table 1) and the per-subtask counts
-#: recovered from the authors' result CSVs; not from `mmad_dataset.PAPER_COUNTS`.
-PAPER_REPORT = {
-    "images": ["1,691", "1,566", "2,141", "2,968", "8,366"],
-    "questions": ["8,338", "7,624", "10,622", "13,088", "39,672"],
-    "anomaly_discrimination": ["1,691", "1,565", "2,141", "2,900", "8,297"],
-    "on normal images": ["465", "573", "943", "1,269", "3,250"],
-    "on abnormal images": ["1,226", "992", "1,198", "1,631", "5,047"],
-    "defect_classification": ["1,205", "982", "1,190", "1,311", "4,688"],
-    "defect_localization": ["1,193", "982", "1,197", "1,506", "4,878"],
-    "defect_description": ["1,213", "974", "1,190", "1,333", "4,710"],
-    "defect_analysis": ["1,205", "954", "1,163", "1,460", "4,782"],
-    "object_classification": ["464", "544", "935", "1,211", "3,154"],
-    "object_analysis": ["1,367", "1,623", "2,806", "3,367", "9,163"],
-    "images without an AD question": ["0", "1", "0", "68", "69"],
-}
+def _paper_report() -> dict[str, list[str]]:
+    """The count table of a complete root, from the paper's numbers in `tests/paper_counts.py`."""
+    def line(values: list[int]) -> list[str]:
+        return [f"{v:,}" for v in (*values, sum(values))]
+
+    sources = list(paper_counts.TABLE_1)  # the report's column order
+    split = {column: [paper_counts.SPLIT[s][i] for s in sources]
+             for i, column in enumerate(paper_counts.SPLIT_COLUMNS)}
+    table = {"images": line([paper_counts.TABLE_1[s][0] for s in sources]),
+             "questions": line([paper_counts.TABLE_1[s][1] for s in sources]),
+             "anomaly_discrimination": line([n + a for n, a in zip(split["normal AD"], split["abnormal AD"])]),
+             "on normal images": line(split["normal AD"]), "on abnormal images": line(split["abnormal AD"]),
+             "images without an AD question": line([paper_counts.TABLE_1[s][0] - n - a for s, n, a in
+                                                     zip(sources, split["normal AD"], split["abnormal AD"])])}
+    for column in paper_counts.SPLIT_COLUMNS[2:]:
+        table[column.lower().replace(" ", "_")] = line(split[column])
+    return table
 
 
 def test_report_on_a_full_scale_root_matches_the_paper(full_mmad_json, run_mmad):
@@ -102,9 +104,9 @@ def test_report_on_a_full_scale_root_matches_the_paper(full_mmad_json, run_mmad)
     out = result.stdout
     assert "8,366 images, 39,672 questions" in out
     assert "All counts equal the paper's" in out and "≠" not in out
-    table = {line[:30].strip(): line[30:].split() for line in out.splitlines()
-             if line[:30].strip() in PAPER_REPORT}
-    assert table == PAPER_REPORT
+    expected = _paper_report()
+    table = {line[:30].strip(): line[30:].split() for line in out.splitlines() if line[:30].strip() in expected}
+    assert table == expected and table["images without an AD question"][-1] == "69"
     assert "22 image(s) DS-MVTec/pill/image/good/000.png … DS-MVTec/pill/image/good/021.png" in out
     assert "issue #22" in out
 
