@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import collections
+import json
 
 import pytest
 
 import mmad_dataset as mm
 
 
+#: The config names users pass to `load_dataset`, written out (not taken from `mmad_dataset`).
+SOURCE_CONFIG_NAMES = {"ds_mvtec": "DS-MVTec", "mvtec_loco": "MVTec-LOCO", "visa": "VisA", "goodsad": "GoodsAD"}
+SUBTASK_CONFIG_NAMES = {"anomaly_discrimination": ("Anomaly Detection",),
+                        "defect_classification": ("Defect Classification",),
+                        "defect_localization": ("Defect Localization",),
+                        "defect_description": ("Defect Description",), "defect_analysis": ("Defect Analysis",),
+                        "object_classification": ("Object Classification",),
+                        "object_analysis": ("Object Analysis", "Object Structure", "Object Details")}
+
+
 def _expected_counts(root) -> dict[str, int]:
     """Questions per config, straight from mmad.json (not through the reader under test)."""
     counts: collections.Counter[str] = collections.Counter()
-    for key, entry in mm.load_mmad_json(root).items():
+    for key, entry in json.loads((root / "mmad.json").read_text(encoding="utf-8")).items():
         source = key.split("/")[0]
         for item in entry["conversation"]:
             counts["all"] += 1
-            counts[mm.TYPE_TO_SUBTASK[item["type"]]] += 1
-            counts[{v: k for k, v in mm.SOURCE_CONFIGS.items()}[source]] += 1
+            counts[next(c for c, types in SUBTASK_CONFIG_NAMES.items() if item["type"] in types)] += 1
+            counts[next(c for c, s in SOURCE_CONFIG_NAMES.items() if s == source)] += 1
     return counts
+
+
+def test_config_names():
+    assert sorted(mm.CONFIG_NAMES) == sorted(["all", *SUBTASK_CONFIG_NAMES, *SOURCE_CONFIG_NAMES])
 
 
 @pytest.mark.parametrize("config", mm.CONFIG_NAMES)
@@ -28,10 +43,11 @@ def test_builder_each_config(small_root, tmp_path, config):
     ds = builder.as_dataset(split="test")
     assert ds.num_rows == _expected_counts(small_root)[config] > 0
     assert ds.features == mm.features()
-    if config in mm.SOURCE_CONFIGS:
-        assert set(ds["source"]) == {mm.SOURCE_CONFIGS[config]}
-    elif config in mm.SUBTASKS:
-        assert set(ds["subtask"]) == {config}
+    if config in SOURCE_CONFIG_NAMES:
+        assert set(ds["source"]) == {SOURCE_CONFIG_NAMES[config]}
+        assert {path.split("/")[0] for path in ds["image_path"]} == {SOURCE_CONFIG_NAMES[config]}
+    elif config in SUBTASK_CONFIG_NAMES:
+        assert set(ds["question_type"]) <= set(SUBTASK_CONFIG_NAMES[config])
     row = ds[0]
     assert row["image"].size == (32, 32)
     assert row["template_image"].size == (32, 32)
