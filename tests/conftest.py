@@ -1,8 +1,8 @@
 """Fixtures shared by every test area: a small synthetic raw root and an isolated HF cache.
 
 Hypothesis runs derandomised (the same examples on every machine and every run) and without its
-example database, so a CI failure reproduces locally and no `.hypothesis/` folder is written.
-Set HYPOTHESIS_PROFILE=explore to search with fresh random examples instead.
+example database, so a CI failure reproduces locally; `.hypothesis/` (where it still caches Unicode
+tables) is ignored by git. Set HYPOTHESIS_PROFILE=explore to search with fresh random examples.
 """
 
 from __future__ import annotations

@@ -110,3 +110,8 @@ def test_known_questions_of_the_builder(small_root, tmp_path):
     builder.download_and_prepare()
     ds = builder.as_dataset(split="test").remove_columns(list(mm.IMAGE_COLUMNS))
     _check_known({row["question_id"]: row for row in ds})
+
+
+def test_known_questions_of_the_exported_answer_key(exported):
+    lines = (exported.out / "answer_key.jsonl").read_text(encoding="utf-8").splitlines()
+    _check_known({row["question_id"]: row for row in map(json.loads, lines)})

@@ -105,9 +105,9 @@ def test_normal_flag_is_case_sensitive(tmp_path):
     image is right and the good one wrong. By hand: normal 0/1, abnormal 1/1, AD = (0 + 100) / 2.
     A case-insensitive rule would make both images normal: normal 1/2, no abnormal, AD = 25.
     """
-    conversation = [{"Question": "Is there any defect in the object?", "Options": YES_NO, "type": "Anomaly Detection"}]
-    body = {"GoodsAD/drink_can/test/good/000_000.jpg": {"conversation": [{**conversation[0], "Answer": "B"}]},
-            "GoodsAD/drink_can/test/dent/000_001.jpg": {"conversation": [{**conversation[0], "Answer": "A"}]}}
+    ad = {"Question": "Is there any defect in the object?", "Options": YES_NO, "type": "Anomaly Detection"}
+    body = {"GoodsAD/drink_can/test/good/000_000.jpg": {"conversation": [{**ad, "Answer": "B"}]},
+            "GoodsAD/drink_can/test/dent/000_001.jpg": {"conversation": [{**ad, "Answer": "A"}]}}
     (tmp_path / "mmad.json").write_text(json.dumps(body), encoding="utf-8")
     key = load_key(tmp_path, cache=False)
     assert [(q.qid, q.normal) for q in key.questions] == [("GoodsAD/drink_can/test/good/000_000.jpg#0", True),
