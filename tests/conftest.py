@@ -1,12 +1,23 @@
-"""Fixtures shared by every test area: a small synthetic raw root and an isolated HF cache."""
+"""Fixtures shared by every test area: a small synthetic raw root and an isolated HF cache.
+
+Hypothesis runs derandomised (the same examples on every machine and every run) and without its
+example database, so a CI failure reproduces locally; `.hypothesis/` (where it still caches Unicode
+tables) is ignored by git. Set HYPOTHESIS_PROFILE=explore to search with fresh random examples.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from mmad.synth import write_root
+
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture(autouse=True)

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import subprocess
 import sys
+from collections import Counter
 
 from PIL import Image
 
 import mmad_dataset as mm
+import paper_counts
 
 
 def test_full_scale_reproduces_paper_counts(full_mmad_json):
+    """Counted straight from the raw JSON (keys and `type` strings), not through the reader, and
+    compared with the paper's numbers written out in `tests/paper_counts.py`."""
     mmad = json.loads(full_mmad_json.read_text())
-    rows = list(mm.iter_rows(mmad))
-    assert len(mmad) == mm.PAPER_TOTAL_IMAGES == 8366
-    assert len(rows) == mm.PAPER_TOTAL_QUESTIONS == 39672
-    counts = collections.Counter((row["source"], row["subtask"]) for row in rows)
-    for source in mm.SOURCES:
-        assert {s: counts[(source, s)] for s in mm.SUBTASKS} == mm.PAPER_COUNTS[source]
-        images = sum(1 for key in mmad if key.startswith(source + "/"))
-        assert images == mm.PAPER_IMAGES[source]
-    normal_ad = collections.Counter(row["source"] for row in rows
-                                    if row["subtask"] == "anomaly_discrimination" and row["is_normal"])
-    assert dict(normal_ad) == mm.PAPER_NORMAL_AD
+    assert len(mmad) == 8366
+    assert sum(len(entry["conversation"]) for entry in mmad.values()) == 39672
+    for source, (images, questions) in paper_counts.TABLE_1.items():
+        entries = {key: entry for key, entry in mmad.items() if key.split("/")[0] == source}
+        cells = Counter(paper_counts.split_cell(key, item["type"])
+                        for key, entry in entries.items() for item in entry["conversation"])
+        assert (len(entries), sum(cells.values())) == (images, questions), source
+        assert tuple(cells[c] for c in paper_counts.SPLIT_COLUMNS) == paper_counts.SPLIT[source], source
     without_ad = [k for k, v in mmad.items() if v["conversation"][0]["type"] != "Anomaly Detection"]
-    assert len(without_ad) == 69
+    assert len(without_ad) == 69 and {k.split("/")[0] for k in without_ad} == {"MVTec-LOCO", "GoodsAD"}
     assert max(len(v["conversation"]) for v in mmad.values()) == 5
 
 

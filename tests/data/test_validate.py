@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import mmad_dataset as mm
+import paper_counts
 
 
 def _root_with(small_root: Path, tmp_path: Path, edit) -> Path:
@@ -78,15 +79,34 @@ def test_missing_files_fail_unless_lenient(small_root, tmp_path, run_mmad):
     assert f"lenient: {len(gone)} referenced file(s) missing" in lenient.stdout
 
 
+def _paper_report() -> dict[str, list[str]]:
+    """The count table of a complete root, from the paper's numbers in `tests/paper_counts.py`."""
+    def line(values: list[int]) -> list[str]:
+        return [f"{v:,}" for v in (*values, sum(values))]
+
+    sources = list(paper_counts.TABLE_1)  # the report's column order
+    split = {column: [paper_counts.SPLIT[s][i] for s in sources]
+             for i, column in enumerate(paper_counts.SPLIT_COLUMNS)}
+    table = {"images": line([paper_counts.TABLE_1[s][0] for s in sources]),
+             "questions": line([paper_counts.TABLE_1[s][1] for s in sources]),
+             "anomaly_discrimination": line([n + a for n, a in zip(split["normal AD"], split["abnormal AD"])]),
+             "on normal images": line(split["normal AD"]), "on abnormal images": line(split["abnormal AD"]),
+             "images without an AD question": line([paper_counts.TABLE_1[s][0] - n - a for s, n, a in
+                                                     zip(sources, split["normal AD"], split["abnormal AD"])])}
+    for column in paper_counts.SPLIT_COLUMNS[2:]:
+        table[column.lower().replace(" ", "_")] = line(split[column])
+    return table
+
+
 def test_report_on_a_full_scale_root_matches_the_paper(full_mmad_json, run_mmad):
     result = run_mmad("validate", "--data-dir", full_mmad_json.parent, "--lenient")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "8,366 images, 39,672 questions" in out
     assert "All counts equal the paper's" in out and "≠" not in out
-    table = {line.split("  ")[0]: line.split()[-1] for line in out.splitlines() if "  " in line}
-    assert table["images"] == "8,366" and table["defect_localization"] == "4,878"
-    assert table["images without an AD question"] == "69"
+    expected = _paper_report()
+    table = {line[:30].strip(): line[30:].split() for line in out.splitlines() if line[:30].strip() in expected}
+    assert table == expected and table["images without an AD question"][-1] == "69"
     assert "22 image(s) DS-MVTec/pill/image/good/000.png … DS-MVTec/pill/image/good/021.png" in out
     assert "issue #22" in out
 

@@ -1,26 +1,23 @@
 """The official protocol equals the upstream scorer: against a transcription of it (the oracle) on
-random and adversarial files, against hand-computed tables, and against the authors' published CSVs."""
+random and adversarial files, and against hand-computed tables. (The authors' published CSVs are
+reproduced end to end in test_published_csv.py.)"""
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eval import read_predictions, score
-from eval.aggregate import macro_table
-from mmad_dataset import LETTERS, PAPER_COUNTS, PAPER_NORMAL_AD, SUBTASKS, TYPE_TO_SUBTASK
-from cases import MINI_ANSWERS, mini_lines, record
+from eval import load_key, read_predictions, score
+from mmad_dataset import LETTERS, TYPE_TO_SUBTASK
+from cases import MINI_ANSWERS, YES_NO, mini_lines, record
 from upstream_oracle import caculate_accuracy_mmad
 
 TOL = 1e-9
 DETECTION = {"Overkill": "overkill", "Miss": "miss", "Recall": "recall", "Precision": "precision", "F1": "f1"}
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def official(records_or_lines, key, **kwargs):
@@ -102,13 +99,26 @@ def test_jsonl_feeds_upstream_in_key_order(mini_key):
     assert_matches_oracle(official(mini_lines(mini_key), mini_key), oracle(records))
 
 
-def test_normal_flag_is_case_sensitive(mini_key):
-    """'GoodsAD' is not 'good': only the good/ folder makes a GoodsAD image normal."""
-    goods = [q for q in mini_key.questions if q.source == "GoodsAD"]
-    result = official([record(q, q.answer, q.answer) for q in goods], mini_key)
-    row = result["sources"]["GoodsAD"]
-    assert (row["normal_accuracy"], row["abnormal_accuracy"]) == (100.0, 0.0)
-    assert row["subtasks"]["anomaly_discrimination"] == 50.0
+def test_normal_flag_is_case_sensitive(tmp_path):
+    """'GoodsAD' is not 'good': only the good/ folder makes a GoodsAD image normal.
+
+    Two GoodsAD images with an anomaly question each, both answered "Yes, defective": the defect
+    image is right and the good one wrong. By hand: normal 0/1, abnormal 1/1, AD = (0 + 100) / 2.
+    A case-insensitive rule would make both images normal: normal 1/2, no abnormal, AD = 25.
+    """
+    ad = {"Question": "Is there any defect in the object?", "Options": YES_NO, "type": "Anomaly Detection"}
+    body = {"GoodsAD/drink_can/test/good/000_000.jpg": {"conversation": [{**ad, "Answer": "B"}]},
+            "GoodsAD/drink_can/test/dent/000_001.jpg": {"conversation": [{**ad, "Answer": "A"}]}}
+    (tmp_path / "mmad.json").write_text(json.dumps(body), encoding="utf-8")
+    key = load_key(tmp_path, cache=False)
+    assert [(q.qid, q.normal) for q in key.questions] == [("GoodsAD/drink_can/test/good/000_000.jpg#0", True),
+                                                           ("GoodsAD/drink_can/test/dent/000_001.jpg#0", False)]
+    lines = "\n".join(json.dumps({"question_id": q.qid, "answer": "A"}) for q in key.questions)
+    both = score(read_predictions(lines.encode(), key), key, resamples=0)
+    for protocol in ("official", "strict"):
+        row = both[protocol]["sources"]["GoodsAD"]
+        assert (row["normal_accuracy"], row["abnormal_accuracy"]) == (0.0, 100.0), protocol
+        assert row["subtasks"]["anomaly_discrimination"] == 50.0 and row["overkill"] == 100.0, protocol
 
 
 def test_missing_sources_leave_the_table(mini_key):
@@ -165,36 +175,3 @@ def test_every_record_invalid(small_key):
     assert result["average"] == 0.0 and result["counts"]["scored"] == 0
     assert result["counts"]["invalid"] + result["counts"]["skipped"] == 9
     assert_matches_oracle(result, oracle(records))
-
-
-# -- the published CSVs: the same arithmetic gives the authors' numbers -------------------------------
-
-def _counts_from_csv(row: dict) -> list[int]:
-    """Exact counts behind one published row (denominators from the paper's table)."""
-    source = row[""]
-    vector = []
-    normal_t = PAPER_NORMAL_AD[source]
-    abnormal_t = PAPER_COUNTS[source]["anomaly_discrimination"] - normal_t
-    normal_c = round((100 - float(row["Overkill"])) / 100 * normal_t)
-    abnormal_c = round(float(row["Recall"]) / 100 * abnormal_t)
-    for slug in SUBTASKS:
-        total = PAPER_COUNTS[source][slug]
-        title = next(t for t, s in TYPE_TO_SUBTASK.items() if s == slug)
-        correct = normal_c + abnormal_c if slug == "anomaly_discrimination" else round(float(row[title]) * total / 100)
-        vector += [correct, total]
-    return vector + [normal_c, normal_t, abnormal_c, abnormal_t]
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.csv")))
-def test_aggregation_reproduces_published_csv(name):
-    with open(FIXTURES / name, newline="") as handle:
-        rows = {row[""]: row for row in csv.DictReader(handle)}
-    table = macro_table({s: _counts_from_csv(rows[s]) for s in rows if s != "Average"}, SUBTASKS)
-    columns = {t: s for t, s in TYPE_TO_SUBTASK.items() if t in rows["Average"]}
-    for source, row in rows.items():
-        mine = table if source == "Average" else table["sources"][source]
-        for title, slug in columns.items():
-            assert abs(mine["subtasks"][slug] - float(row[title])) <= TOL, (source, title)
-        assert abs(mine["average"] - float(row["Average"])) <= TOL
-        for column, field in DETECTION.items():
-            assert abs(mine[field] - float(row[column])) <= TOL, (source, column)

@@ -100,3 +100,38 @@ def test_the_app_rescores_stale_results_when_it_starts(filled_store, key_info, s
     refreshed = {s.id: s for s in filled_store.list()}[old.id]
     assert refreshed.result["scorer_version"] == space.scoring.SCORER_VERSION
     assert refreshed.history[0]["scorer_version"] == "0.0.1"
+
+
+def _corrected_key(small_root, tmp_path):
+    """A copy of the key with one answer corrected (the kind of fix a new data revision brings)."""
+    mmad = json.loads((small_root / "mmad.json").read_text(encoding="utf-8"))
+    item = next(iter(mmad.values()))["conversation"][0]
+    item["Answer"] = next(letter for letter in item["Options"] if letter != item["Answer"])
+    root = tmp_path / "corrected"
+    root.mkdir()
+    (root / "mmad.json").write_text(json.dumps(mmad), encoding="utf-8")
+    return root
+
+
+def test_stale_only_rescores_results_against_another_answer_key(filled_store, small_root, tmp_path, capsys):
+    """Same scorer version, corrected key: every stored result is stale and must be re-scored."""
+    before = {s.id: s.result["answer_key_sha256"] for s in filled_store.list()}
+    corrected = _corrected_key(small_root, tmp_path)
+    assert main(["rescore", "--store", str(filled_store.root), "--key", str(corrected), "--stale-only"]) == 0
+    assert "Re-scored 3 submission(s); 0 failed" in capsys.readouterr().out
+    new_sha = space.scoring.load_key(corrected).sha256
+    assert new_sha not in before.values()
+    for stored in filled_store.list():
+        assert stored.result["answer_key_sha256"] == new_sha
+        assert stored.history[0]["answer_key_sha256"] == before[stored.id]
+    assert main(["rescore", "--store", str(filled_store.root), "--key", str(corrected), "--stale-only"]) == 0
+    assert "Re-scored 0 submission(s)" in capsys.readouterr().out
+
+
+def test_every_rescore_keeps_every_earlier_result(filled_store, small_root, capsys):
+    for revision in ("v2", "v3"):
+        assert main(["rescore", "--store", str(filled_store.root), "--key", str(small_root),
+                     "--data-revision", revision]) == 0
+    for stored in filled_store.list():
+        assert [h["data_revision"] for h in stored.history] == ["test-revision", "v2"]
+        assert stored.result["data_revision"] == "v3"
