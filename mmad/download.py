@@ -14,7 +14,6 @@ them and only redoes what was not finished.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import mmad_dataset as mm
+from mmad.hashing import file_sha256
 
 AUTHORS_REPO = "jiang-cc/MMAD"
 STATE_FILE = ".mmad-download.json"
@@ -64,13 +64,6 @@ class DownloadSummary:
     rows: int
     images: int
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def hub_error(repo: str, exc: Exception) -> mm.MMADError:
@@ -164,7 +157,7 @@ def fetch(repo: str, remote: RemoteFile, revision: str) -> Path:
     problem = None
     if remote.size is not None and size != remote.size:
         problem = f"{size:,} bytes where the Hub lists {remote.size:,}"
-    elif remote.sha256 and _sha256(path) != remote.sha256:
+    elif remote.sha256 and file_sha256(path) != remote.sha256:
         problem = f"SHA-256 differs from the Hub's {remote.sha256}"
     if problem:
         _evict(path)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mmad_dataset as mm
+from mmad.hashing import file_sha256
 from mmad.validate import check_root
 
 BATCH_FILES = 2_000
@@ -53,20 +54,13 @@ def _card_changed(remote, card: bytes) -> bool:
         remote.blob_id != hashlib.sha1(b"blob %d\0" % len(card) + card).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _same(local: Path, remote) -> bool:
     """Whether the repo already holds this file's content (cheap size check first)."""
     if remote is None or remote.size != local.stat().st_size:
         return False
     if remote.lfs is not None:
-        return remote.lfs.sha256 == _sha256(local)
+        return remote.lfs.sha256 == file_sha256(local)
     return remote.blob_id == _git_blob_sha(local)
 
 
@@ -79,7 +73,7 @@ def prepare_export(root: Path, work: Path | None, *, progress: bool) -> Path:
         return root
     out = work or root.with_name(root.name + "-hub")
     if is_export(out):
-        if (out / "mmad.json").is_file() and _sha256(out / "mmad.json") == report.mmad_sha256:
+        if (out / "mmad.json").is_file() and file_sha256(out / "mmad.json") == report.mmad_sha256:
             return out
         raise mm.MMADError(f"{out}: holds an export of another mmad.json; remove it or pass --export-dir")
     try:
