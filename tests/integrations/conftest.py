@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -36,15 +35,10 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_export(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`mmad export` of the tiny root, plus the raw files a self-sufficient export carries (every
-    k-shot template, domain_knowledge.json), so each setting can be shown."""
+    """`mmad export` of the tiny root: self-sufficient (every k-shot template, domain_knowledge.json),
+    so each setting can be shown from it alone."""
     out = tmp_path_factory.mktemp("mmad_tiny_export") / "MMAD-hub"
     export_root(tiny_root, out)
-    for path in tiny_root.rglob("*"):
-        target = out / path.relative_to(tiny_root)
-        if path.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
     return out
 
 

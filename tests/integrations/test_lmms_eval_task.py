@@ -96,8 +96,10 @@ def test_a_template_missing_from_the_export_is_a_clear_error(tiny_root, tmp_path
     from mmad.export import export_root
 
     bare = tmp_path / "bare"
-    export_root(tiny_root, bare)  # today's export copies the first template of each list only
+    export_root(tiny_root, bare)
     doc = load_dataset(str(bare), "all", split="test")[0]
+    (bare / json.loads(doc["random_templates"])[2]).unlink()  # a k-shot template that 1-shot never shows
+    utils.doc_to_visual(doc, {"setting": "1-shot"})
     with pytest.raises(utils.MMADError, match="lacks MVTec-AD/.* that question"):
         utils.doc_to_visual(doc, {"setting": "k-shot", "shots": 3})
 

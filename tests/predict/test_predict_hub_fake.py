@@ -25,14 +25,9 @@ REPO = "mmad-org/MMAD"
 
 @pytest.fixture(scope="module")
 def export(labelled_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`mmad export` output plus whatever of the raw root it does not carry (a raw root too, then)."""
+    """`mmad export` output, as published: it is a raw root too."""
     out = tmp_path_factory.mktemp("export") / "MMAD"
     assert main(["export", "--data-dir", str(labelled_root), "--out", str(out)]) == 0
-    for path in labelled_root.rglob("*"):
-        target = out / path.relative_to(labelled_root)
-        if path.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
     return out
 
 
