@@ -27,7 +27,6 @@ import pandas as pd
 from mmad_dataset import SOURCES, SUBTASKS
 
 from . import taxonomy
-from .taxonomy import FULL_COVERAGE_MIN_SHARE
 
 OVERALL = "All sources"
 VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
@@ -238,19 +237,18 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
                         synthetic: bool = False) -> Row:
     """A verified submission: its metadata as entered, its numbers as the scorer computed them.
 
-    Coverage is "full" only when the official coverage share reaches FULL_COVERAGE_MIN_SHARE; a
-    `synthetic` row (demo key) is labelled so and never ranked.
+    Coverage follows `taxonomy.coverage_of` (full only at FULL_COVERAGE_MIN_SHARE of the questions
+    answered); a `synthetic` row (demo key) is labelled so and never ranked.
     """
     official, strict = result["official"], result.get("strict", {})
     answered = official.get("coverage")
-    full = answered is not None and answered / 100 >= FULL_COVERAGE_MIN_SHARE
+    coverage, coverage_detail, _ = taxonomy.coverage_of(result)
     setting = metadata.get("setting") or ""
     return Row(
         id=submission_id, model=metadata["model_name"], status="verified", average=official.get("average"),
         subtasks=dict(official.get("subtasks", {})), setting=setting if setting in taxonomy.SETTINGS else "",
         protocol=taxonomy.OFFICIAL_PROTOCOL,
-        coverage=taxonomy.FULL_COVERAGE if full else taxonomy.SUBSET_COVERAGE,
-        coverage_detail="" if full else f"{fixed(answered, '%')} of the questions answered",
+        coverage=coverage, coverage_detail=coverage_detail,
         training_exposure=exposure(metadata.get("training_exposure")), measured_by=SCORED_HERE,
         link=metadata.get("link", ""), size=metadata.get("size") or None, type=metadata.get("model_type", ""),
         notes=metadata.get("notes", ""), by_source=dict(official.get("sources", {})),

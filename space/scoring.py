@@ -55,13 +55,10 @@ def content_hash(parsed: Predictions) -> str:
 
 
 def coverage_fields(result: dict) -> dict:
-    """The taxonomy's protocol and coverage of a scored result: full only when at least
-    FULL_COVERAGE_MIN_SHARE of the questions were answered (under both protocols)."""
-    share = min(result["official"]["coverage"], result["strict"]["coverage"]) / 100
-    full = share >= taxonomy.FULL_COVERAGE_MIN_SHARE
-    return {"protocol": taxonomy.OFFICIAL_PROTOCOL, "answered_share": share,
-            "coverage": taxonomy.FULL_COVERAGE if full else taxonomy.SUBSET_COVERAGE,
-            "coverage_detail": "" if full else f"{share:.1%} of the questions answered"}
+    """The taxonomy's protocol and coverage of a scored result (the rule: `taxonomy.coverage_of`)."""
+    coverage, detail, share = taxonomy.coverage_of(result)
+    return {"protocol": taxonomy.OFFICIAL_PROTOCOL, "answered_share": share, "coverage": coverage,
+            "coverage_detail": detail}
 
 
 def score_parsed(parsed: Predictions, info: KeyInfo) -> dict:

@@ -1,0 +1,52 @@
+"""The board's comparability rules, each pinned by values written here rather than read from the module."""
+
+from __future__ import annotations
+
+import pytest
+
+from space import taxonomy
+
+COMPARABLE = {"setting": "1-shot", "protocol": "official", "coverage": "full", "training_exposure": "none declared",
+              "measured_by": "benchmark authors"}
+
+
+def test_a_full_official_untrained_1_shot_or_0_shot_entry_is_comparable():
+    assert taxonomy.comparable(COMPARABLE) and taxonomy.why_not_comparable(COMPARABLE) == []
+    assert taxonomy.comparable({**COMPARABLE, "setting": "0-shot"})
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("training_exposure", "unknown", "training exposure: unknown"),
+    ("training_exposure", "other industrial data", "training exposure: other industrial data"),
+    ("training_exposure", "MMAD questions", "training exposure: MMAD questions"),
+    ("training_exposure", "MMAD source images", "training exposure: MMAD source images"),
+    ("coverage", "subset", "subset"),
+    ("protocol", "other", "other metric"),
+    ("setting", "1-shot+", "setting 1-shot+"),
+    ("setting", "k-shot", "setting k-shot"),
+    ("setting", "+ domain knowledge", "setting + domain knowledge"),
+    ("setting", "+ other inputs", "setting + other inputs"),
+])
+def test_every_other_value_leaves_the_default_ranking_and_says_why(field, value, reason):
+    entry = {**COMPARABLE, field: value}
+    assert not taxonomy.comparable(entry)
+    assert [r for r in taxonomy.why_not_comparable(entry) if r.startswith(reason)]
+
+
+def test_values_outside_the_taxonomy_are_named():
+    assert taxonomy.invalid_fields(COMPARABLE) == []
+    [problem] = taxonomy.invalid_fields({**COMPARABLE, "training_exposure": "none"})
+    assert problem.startswith("training_exposure='none'")
+
+
+@pytest.mark.parametrize(("official", "strict", "coverage"), [
+    (100.0, 100.0, "full"),
+    (99.0, 99.0, "full"),        # exactly the threshold
+    (99.0, 98.99, "subset"),     # the smaller protocol decides
+    (98.99, 100.0, "subset"),
+    (0.1, 0.1, "subset"),        # a 2-line file
+])
+def test_a_verified_result_is_full_only_from_99_percent_answered(official, strict, coverage):
+    got, detail, share = taxonomy.coverage_of({"official": {"coverage": official}, "strict": {"coverage": strict}})
+    assert got == coverage and share == pytest.approx(min(official, strict) / 100)
+    assert (detail == "") == (coverage == "full")
