@@ -104,7 +104,7 @@ def test_invalid_file_shows_the_scorer_message(serve, key_info, tmp_path):
 
 def test_oversize_upload_is_refused(serve, key_info, make_predictions):
     client = serve(key_info, max_upload_mb=0.001)
-    with pytest.raises(Exception, match="(?i)size|large|limit"):
+    with pytest.raises(AppError, match=r"the file is over the limit of 0\.001048 MB"):
         client.predict(handle_file(str(make_predictions())), "Big", api_name="/submit")
 
 

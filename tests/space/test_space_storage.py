@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,30 @@ def test_local_store_failure_leaves_nothing_behind(tmp_path, monkeypatch):
         store.save(_files(new_submission_id()))
     assert store.list() == [] and list((tmp_path / "verified").iterdir()) == []
 
+
+
+def test_local_store_shows_nothing_of_a_submission_while_it_is_written_or_after_it_is_cut(tmp_path, monkeypatch):
+    """The store is inspected during each file write; the third write fails like a full disk."""
+    store, sid = LocalStore(tmp_path), new_submission_id()
+    final = tmp_path / "verified" / sid
+    seen: list[tuple[bool, list]] = []
+    real_write = Path.write_bytes
+
+    def inspecting_write(path: Path, data: bytes) -> int:
+        seen.append((final.exists(), store.list()))
+        if len(seen) == 3:
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", inspecting_write)
+    with pytest.raises(StorageError, match="nothing was stored"):
+        store.save(_files(sid))
+    assert seen == [(False, [])] * 3
+    monkeypatch.undo()
+    assert not final.exists() and store.list() == []
+    assert [p.name for p in (tmp_path / "verified").iterdir()] == []
+    store.save(_files(sid))
+    assert [s.id for s in store.list()] == [sid]
 
 @pytest.mark.parametrize("bad", ["../../etc", "a/b", "", "20260101T000000Z-../../x", "x" * 30])
 def test_ids_never_become_paths_outside_the_store(tmp_path, bad):

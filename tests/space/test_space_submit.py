@@ -66,6 +66,16 @@ def test_oversize_upload_is_refused_before_scoring(tmp_path, key_info, make_pred
         small.submit(make_predictions(), META, "alice")
 
 
+def test_oversize_bytes_are_refused_before_scoring_and_nothing_is_stored(tmp_path, key_info, make_predictions):
+    """The API hands bytes, not a path: the same limit holds, to the byte."""
+    content = make_predictions().read_bytes()
+    exact = Submitter(LocalStore(tmp_path / "s"), key_info, max_bytes=len(content) - 1)
+    with pytest.raises(SubmissionRejected, match="over the limit"):
+        exact.submit(content, META, "alice")
+    assert exact.store.list() == []
+    assert Submitter(LocalStore(tmp_path / "t"), key_info, max_bytes=len(content)).submit(content, META, "alice")
+
+
 def test_no_key_means_no_submissions(tmp_path, make_predictions):
     with pytest.raises(SubmissionRejected, match="no answer key"):
         Submitter(LocalStore(tmp_path), None).submit(make_predictions(), META, "alice")
@@ -95,25 +105,29 @@ def test_rate_limit_per_user_per_day(submitter, make_predictions):
     submitter.submit(make_predictions(seed=9), {**META, "model_name": "m9"}, "bob")
 
 
-def test_twenty_concurrent_submissions_are_all_stored_once(tmp_path, key_info, make_predictions):
-    submitter = Submitter(LocalStore(tmp_path / "store"), key_info, max_per_day=100)
-    paths = [make_predictions(seed=i) for i in range(20)]
-    errors: list[Exception] = []
-    barrier = threading.Barrier(20)
+def submit_all_at_once(submitter: Submitter, paths: list) -> list[Exception]:
+    """Submit each file from its own thread, all released together (model-i by user{i % 3}); the errors raised."""
+    barrier, errors = threading.Barrier(len(paths)), []
 
     def one(i: int) -> None:
         barrier.wait()
         try:
             submitter.submit(paths[i], {**META, "model_name": f"model-{i}"}, f"user{i % 3}")
-        except Exception as exc:  # collected and asserted below
+        except Exception as exc:  # collected and returned
             errors.append(exc)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(paths))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_twenty_concurrent_submissions_are_all_stored_once(tmp_path, key_info, make_predictions):
+    submitter = Submitter(LocalStore(tmp_path / "store"), key_info, max_per_day=100)
+    paths = [make_predictions(seed=i) for i in range(20)]
+    assert submit_all_at_once(submitter, paths) == []
     stored = submitter.store.list()
     assert len(stored) == 20 and len({s.id for s in stored}) == 20
     assert sorted(s.metadata["model_name"] for s in stored) == sorted(f"model-{i}" for i in range(20))
@@ -439,21 +453,7 @@ def test_twenty_concurrent_submissions_on_the_fake_hub_are_all_stored_once(fake_
     submitter = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m", endpoint=fake_hub.url),
                           key_info, max_per_day=100)
     paths = [make_predictions(seed=i) for i in range(20)]
-    barrier, errors = threading.Barrier(20), []
-
-    def one(i: int) -> None:
-        barrier.wait()
-        try:
-            submitter.submit(paths[i], {**META, "model_name": f"model-{i}"}, f"user{i % 3}")
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert submit_all_at_once(submitter, paths) == []
     stored = HubStore("board/subs", token="t", mirror=tmp_path / "fresh", endpoint=fake_hub.url).list()
     assert sorted(s.metadata["model_name"] for s in stored) == sorted(f"model-{i}" for i in range(20))
     assert len({s.metadata["content_sha256"] for s in stored}) == 20
