@@ -367,7 +367,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     def admin_panel(profile: gr.OAuthProfile | None = None):
         return gr.Accordion(visible=identity.may_administer(profile, settings))
 
-    with gr.Blocks(title="MMAD leaderboard") as demo:
+    # Uploads that are never submitted stay in Gradio's temp folder (each up to MMAD_MAX_UPLOAD_MB):
+    # every hour, delete this app's temp files older than an hour (and all of them at restart).
+    with gr.Blocks(title="MMAD leaderboard", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {about.TITLE}")
         gr.Markdown(about.INTRODUCTION)
         meta = gr.Markdown(elem_id="board-meta")
