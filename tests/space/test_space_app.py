@@ -205,5 +205,5 @@ def test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store():
     info = resolve_key(demo_settings)
     assert info.sample_predictions.is_file() and "synthetic" in info.description
     result = score_bytes(info.sample_predictions.read_bytes(), info, max_bytes=10**8)
-    assert 60 < result["official"]["average"] < 90 and result["official"]["coverage"] == 100
+    assert result["official"]["coverage"] == 100  # its exact numbers: tests/eval/test_demo_sample.py
     assert make_store(demo_settings).root != DEFAULT_STORE
