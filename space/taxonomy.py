@@ -39,8 +39,9 @@ FULL_COVERAGE_MIN_SHARE = 0.99
 def coverage_of(result: Mapping[str, Any]) -> tuple[str, str, float]:
     """(coverage, coverage_detail, answered share) of a scored result: the share is the smaller of the
     two protocols' coverages, so a file counts as full only when both see it answer enough questions."""
-    percents = [result[p]["coverage"] for p in ("official", "strict") if isinstance(result.get(p), Mapping)]
-    share = min(percents) / 100
+    percents = [part["coverage"] for part in (result.get("official"), result.get("strict"))
+                if isinstance(part, Mapping) and isinstance(part.get("coverage"), (int, float))]
+    share = min(percents, default=0.0) / 100
     if share >= FULL_COVERAGE_MIN_SHARE:
         return FULL_COVERAGE, "", share
     return SUBSET_COVERAGE, f"{share:.2%} of the questions answered", share

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from mmad.export import export_root
 from mmad.synth import write_root
-
-REPO = Path(__file__).resolve().parents[2]
-TASK_DIR = REPO / "integrations" / "lmms_eval" / "mmad"
-
 
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -49,10 +43,3 @@ def raw_rows(tiny_root: Path) -> list[dict]:
     return [{"image": key, "index": i, "qa": qa, "entry": entry}
             for key, entry in mmad.items() for i, qa in enumerate(entry["conversation"])]
 
-
-def load_task_utils() -> ModuleType:
-    """The task's utils.py, loaded by path as lmms-eval's `!function` loads it."""
-    spec = importlib.util.spec_from_file_location("mmad_lmms_utils", TASK_DIR / "utils.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

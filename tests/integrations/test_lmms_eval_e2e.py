@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TASK_DIR
+from lmms_task import REPO, TASK_DIR
 
 VENV_PYTHON = Path(os.environ.get("MMAD_LMMS_EVAL_PYTHON", REPO / ".venv-lmms-eval" / "bin" / "python"))
 MAX_NEW_TOKENS = 6

@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import TASK_DIR, load_task_utils
+from lmms_task import TASK_DIR, load_task_utils
 from fake_hub import fake_hub  # noqa: F401  (pytest fixture)
 from PIL import Image
 
