@@ -64,7 +64,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=env.get("MMAD_DATA_DIR") or None,
         data_repo=env.get("MMAD_DATA_REPO") or None,
         data_revision=env.get("MMAD_DATA_REVISION") or None,
-        on_space=bool(env.get("SPACE_ID")),
+        # Gradio's own test for real OAuth (gradio.utils.get_space): SPACE_ID alone leaves the login mocked.
+        on_space=bool(env.get("SPACE_ID")) and env.get("SYSTEM") == "spaces",
         require_login=_flag(env.get("MMAD_REQUIRE_LOGIN")),
         admins=frozenset(n.strip() for n in (env.get("MMAD_ADMINS") or "").split(",") if n.strip()),
         admin_token=env.get("MMAD_ADMIN_TOKEN") or None,

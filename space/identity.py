@@ -1,8 +1,8 @@
 """Who is asking: the rules for attribution and admin rights.
 
-Only a Hugging Face Space (SPACE_ID set) has real OAuth. Elsewhere Gradio mocks the login, so
-anyone who presses the button becomes the token's owner: login is therefore refused outside a
-Space, every local visitor is the one configured local user, and admin actions need a credential
+Only a Hugging Face Space (SYSTEM=spaces and SPACE_ID, which the Hub sets; Gradio's own rule) has
+real OAuth. Elsewhere Gradio mocks the login, so anyone who presses the button becomes the token's
+owner: login is therefore refused outside a Space, every local visitor is the one configured local user, and admin actions need a credential
 the operator sets (MMAD_ADMIN_TOKEN) and types into the admin panel.
 """
 
@@ -28,7 +28,8 @@ def check_settings(settings: Settings) -> None:
     """Refuse at start what would let a visitor pose as someone else."""
     if settings.require_login and not settings.on_space:
         raise ConfigurationError(
-            "MMAD_REQUIRE_LOGIN=1 needs a Hugging Face Space (SPACE_ID set): outside a Space, Gradio mocks the "
+            "MMAD_REQUIRE_LOGIN=1 needs a Hugging Face Space (SYSTEM=spaces and SPACE_ID, set by the Hub itself): "
+            "outside a Space, Gradio mocks the "
             "Hugging Face login and anyone would be logged in as the token's owner. Unset MMAD_REQUIRE_LOGIN to "
             "run locally (submissions are attributed to MMAD_LOCAL_USER) and MMAD_ADMIN_TOKEN for admin actions.")
 

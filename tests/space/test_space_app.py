@@ -192,7 +192,7 @@ def test_hub_store_through_the_app_and_a_failing_commit_is_explained(serve, key_
 def test_login_is_required_on_a_space():
     from space.envs import load_settings
 
-    assert load_settings({"SPACE_ID": "org/board"}).login_required
+    assert load_settings({"SPACE_ID": "org/board", "SYSTEM": "spaces"}).login_required
     assert not load_settings({}).login_required
     assert load_settings({"MMAD_REQUIRE_LOGIN": "1"}).login_required
 

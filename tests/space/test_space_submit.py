@@ -222,11 +222,29 @@ def test_forged_login_is_refused_outside_a_space(settings, key_info):
     assert check_admin(None, operator, "s3cret") == "operator"
     with pytest.raises(Exception, match="token is wrong"):
         check_admin(None, operator, "s3cre")
-    space = load_settings({"SPACE_ID": "org/board", "MMAD_ADMINS": "root", "MMAD_ADMIN_TOKEN": "s3cret"})
+    space = load_settings({"SPACE_ID": "org/board", "SYSTEM": "spaces", "MMAD_ADMINS": "root",
+                           "MMAD_ADMIN_TOKEN": "s3cret"})
     with pytest.raises(Exception, match="Log in"):
         check_admin(None, space, "s3cret")
     assert check_admin(Profile(), space, "") == "root"
 
+
+
+def test_space_id_alone_is_not_a_space_and_its_mocked_login_is_refused():
+    """Gradio uses real OAuth only where SYSTEM=spaces; a SPACE_ID set by hand leaves the login mocked
+    (anyone becomes the token's owner), so it must neither count as a Space nor enable login."""
+    from space.envs import load_settings
+    from space.identity import ConfigurationError, check_admin, check_settings
+
+    class Alice:
+        username = "alice"
+
+    posing = load_settings({"SPACE_ID": "org/board", "MMAD_ADMINS": "alice"})
+    assert not posing.on_space and not posing.login_required
+    with pytest.raises(Exception, match="not an admin"):
+        check_admin(Alice(), posing, "")
+    with pytest.raises(ConfigurationError, match="SYSTEM=spaces"):
+        check_settings(load_settings({"SPACE_ID": "org/board", "MMAD_REQUIRE_LOGIN": "1"}))
 
 def test_the_os_user_name_is_never_the_local_user(monkeypatch):
     import getpass
