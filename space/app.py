@@ -29,7 +29,7 @@ from space import about, identity, messages, populate, taxonomy
 from space import charts as charts_module
 from space.envs import REPORTED_DIR, Settings, load_settings
 from space.populate import Filters, Row, View
-from space.scoring import KeyInfo, resolve_key, temporary_folder
+from space.scoring import KeyInfo, key_caveats, resolve_key, temporary_folder
 from space.storage import HubStore, LocalStore, Store, Stored
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter, discard_upload
 
@@ -74,19 +74,22 @@ RANKING_RULES = f"""
 class Board:
     """The entries on display: reported ones (read once) plus the store's verified submissions.
 
-    `synthetic`: the store holds results scored against the demo key; their rows say so and are never ranked.
+    `key`: the answer key this board serves. A stored result ranks only when it was scored against
+    exactly this key and the key is MMAD's (`scoring.key_caveats`); demo-key rows are labelled synthetic.
     """
 
-    def __init__(self, store: Store, reported_dir: Path = REPORTED_DIR, *, synthetic: bool = False) -> None:
+    def __init__(self, store: Store, reported_dir: Path = REPORTED_DIR, *, key: KeyInfo | None = None) -> None:
         self.store = store
-        self.synthetic = synthetic
+        self.key = key
         self.reported = [populate.row_from_reported(e) for e in load_reported(reported_dir)]
         self.stored: list[Stored] = []
         self.verified: list[Row] = []
         self.reload()
 
     def _row(self, stored: Stored) -> Row:
-        return populate.row_from_submission(stored.id, stored.metadata, stored.result, synthetic=self.synthetic)
+        return populate.row_from_submission(stored.id, stored.metadata, stored.result,
+                                            synthetic=self.key is not None and self.key.demo,
+                                            caveats=key_caveats(self.key, stored.result))
 
     def reload(self) -> None:
         """Read every stored submission again (start-up, refresh, after a re-score)."""
@@ -147,13 +150,14 @@ def _mtime(path: Path) -> float:
 
 
 def make_store(settings: Settings) -> Store:
-    """A Hub store when a submissions repo is configured, else the local folder (a temp one in demo mode)."""
+    """A throwaway folder in demo mode (never the real store: demo results would land there), else a
+    Hub store when a submissions repo is configured, else the local folder."""
+    if settings.demo:
+        return LocalStore(temporary_folder("mmad-demo-store-"))
     if settings.submissions_repo:
         mirror = Path(os.environ.get("HF_HOME") or tempfile.gettempdir()) / "mmad-submissions-mirror"
         return HubStore(settings.submissions_repo, token=settings.hf_token, mirror=mirror,
                         endpoint=settings.hub_endpoint)
-    if settings.demo:
-        return LocalStore(temporary_folder("mmad-demo-store-"))
     return LocalStore(settings.store_dir)
 
 
@@ -181,7 +185,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     store = store if store is not None else make_store(settings)
     key_info: KeyInfo | None = resolve_key(settings) if key is _FROM_SETTINGS else key
     enable_login = settings.login_required if enable_login is None else enable_login
-    board = Board(store, synthetic=settings.demo)
+    board = Board(store, key=key_info)
     startup_note = ""
     if key_info is not None and settings.rescore_on_start:
         from space.rescore import rescore_all, stale

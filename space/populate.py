@@ -152,6 +152,7 @@ class Row:
     answered: float | None = None    # verified: % of the questions answered
     categories: dict[str, dict] = field(default_factory=dict)  # verified: the scorer's per-category breakdown
     synthetic: bool = False          # verified against the synthetic demo key
+    caveats: list[str] = field(default_factory=list)  # verified: why its score cannot rank (key, hedging)
     scorer: str = ""
     submitted: str = ""
     updated: str = ""
@@ -171,7 +172,7 @@ class Row:
     @property
     def comparable(self) -> bool:
         """Belongs in the default view (reference lines always do; they are just never ranked)."""
-        return self.status == "reference" or taxonomy.comparable(self.taxonomy_fields())
+        return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats)
 
     @property
     def ranked(self) -> bool:
@@ -181,7 +182,7 @@ class Row:
         """Why a row shown on the board has no rank (empty when it is ranked)."""
         if self.status == "reference":
             return ["reference line"]
-        reasons = [] if self.comparable else taxonomy.why_not_comparable(self.taxonomy_fields())
+        reasons = [*self.caveats, *taxonomy.why_not_comparable(self.taxonomy_fields())]
         if self.synthetic:
             reasons.insert(0, "scored against the synthetic demo key, not MMAD")
         return reasons
@@ -233,14 +234,25 @@ def exposure(value: Any) -> str:
     return value if value in taxonomy.TRAINING_EXPOSURES else "unknown"
 
 
+def _strict_gap(official: Any, strict: Any) -> float | None:
+    numbers = [v for v in (official, strict) if isinstance(v, (int, float))]
+    return official - strict if len(numbers) == 2 else None
+
+
 def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result: Mapping[str, Any], *,
-                        synthetic: bool = False) -> Row:
+                        synthetic: bool = False, caveats: Sequence[str] = ()) -> Row:
     """A verified submission: its metadata as entered, its numbers as the scorer computed them.
 
     Coverage follows `taxonomy.coverage_of` (full only at FULL_COVERAGE_MIN_SHARE of the questions
-    answered); a `synthetic` row (demo key) is labelled so and never ranked.
+    answered); a `synthetic` row (demo key) is labelled so and never ranked, and neither is a row with
+    `caveats` (the board's reasons, e.g. another answer key) or hedged replies (STRICT_GAP_MAX_POINTS).
     """
     official, strict = result["official"], result.get("strict", {})
+    caveats = list(caveats)
+    gap = _strict_gap(official.get("average"), strict.get("average"))
+    if gap is not None and gap > taxonomy.STRICT_GAP_MAX_POINTS:
+        caveats.append(f"official average {gap:.2f} points above strict: replies the strict protocol "
+                       "cannot read as one offered letter")
     answered = official.get("coverage")
     coverage, coverage_detail, _ = taxonomy.coverage_of(result)
     setting = metadata.get("setting") or ""
@@ -254,7 +266,7 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
         notes=metadata.get("notes", ""), by_source=dict(official.get("sources", {})),
         detection=_detection(official), strict_average=strict.get("average"),
         strict_by_source=dict(strict.get("sources", {})), answered=answered,
-        categories=dict(official.get("categories", {})), synthetic=synthetic,
+        categories=dict(official.get("categories", {})), synthetic=synthetic, caveats=caveats,
         scorer=f"{official.get('scorer_version', '?')} · key {str(official.get('answer_key_sha256', ''))[:12]}"
                f" · data {result.get('data_revision', '?')}",
         submitted=f"{metadata.get('user', '?')} on {str(metadata.get('submitted_at', '?'))[:10]}",

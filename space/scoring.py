@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from eval import SCORER_VERSION, AnswerKey, Predictions, load_key, read_predictions, score
-from mmad_dataset import ANSWER_KEY_FILE, load_rows
+from mmad_dataset import ANSWER_KEY_FILE, PAPER_TOTAL_QUESTIONS, load_rows
 
 from . import taxonomy
 from .envs import Settings
@@ -33,6 +33,24 @@ class KeyInfo:
     description: str
     data_revision: str
     sample_predictions: Path | None = None
+    demo: bool = False
+    #: How many questions the whole benchmark has; only a key of that size ranks (tests of the board's
+    #: ranking set it to their small synthetic key's size).
+    full_size: int = PAPER_TOTAL_QUESTIONS
+
+    @property
+    def unranked_because(self) -> str | None:
+        """Why results scored against this key may not be ranked with MMAD results (None: they may).
+
+        Only the whole benchmark's key ranks: the demo key, a synthetic root or a filtered key have
+        fewer questions. (A full-scale `mmad synth` root has the same size: an operator must not serve one.)
+        """
+        if self.demo:
+            return "scored against the synthetic demo key, not MMAD"
+        if len(self.key) != self.full_size:
+            return (f"scored against a key of {len(self.key):,} questions ({self.description}), "
+                    f"not the benchmark's {self.full_size:,}")
+        return None
 
 
 def now_iso(now: datetime | None = None) -> str:
@@ -59,6 +77,22 @@ def coverage_fields(result: dict) -> dict:
     coverage, detail, share = taxonomy.coverage_of(result)
     return {"protocol": taxonomy.OFFICIAL_PROTOCOL, "answered_share": share, "coverage": coverage,
             "coverage_detail": detail}
+
+
+def key_caveats(info: KeyInfo | None, result: dict) -> list[str]:
+    """Why a stored result may not be ranked on a board serving `info` (empty: it may be).
+
+    A score is only as good as the key it was computed with: no key here means it cannot be checked,
+    another key's hash means it was scored elsewhere (re-scoring failed or never ran).
+    """
+    if info is None:
+        return ["no answer key is configured here to check its score"]
+    if info.unranked_because and not info.demo:  # demo rows are labelled synthetic instead
+        return [info.unranked_because]
+    used = str((result.get("official") or {}).get("answer_key_sha256") or "")
+    if used != info.key.sha256:
+        return [f"scored against another answer key (sha256 {used[:12] or 'unknown'}…), not this board's"]
+    return []
 
 
 def score_parsed(parsed: Predictions, info: KeyInfo) -> dict:
@@ -97,7 +131,7 @@ def demo_key(workdir: str | Path | None = None) -> KeyInfo:
     write_root(root, scale=0.02, seed=0, image_size=8)
     sample = sample_predictions(root, folder / "sample_predictions.jsonl")
     return KeyInfo(load_key(root), "synthetic demo benchmark (mmad synth, scale 0.02, seed 0)",
-                   "synthetic-demo-scale0.02-seed0", sample)
+                   "synthetic-demo-scale0.02-seed0", sample, demo=True)
 
 
 def hub_key_path(settings: Settings) -> Path:

@@ -36,6 +36,12 @@ COVERAGES: tuple[str, ...] = (FULL_COVERAGE, SUBSET_COVERAGE)
 FULL_COVERAGE_MIN_SHARE = 0.99
 
 
+#: A verified submission whose official average exceeds its strict one by more than this many points
+#: is not ranked: its replies are mostly ones the strict protocol cannot read as one offered letter
+#: (hedged answers such as "A or B" that the upstream extraction still credits).
+STRICT_GAP_MAX_POINTS = 5.0
+
+
 def coverage_of(result: Mapping[str, Any]) -> tuple[str, str, float]:
     """(coverage, coverage_detail, answered share) of a scored result: the share is the smaller of the
     two protocols' coverages, so a file counts as full only when both see it answer enough questions."""

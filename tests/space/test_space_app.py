@@ -154,7 +154,7 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
 
 
 def test_demo_results_are_labelled_synthetic_and_never_ranked(serve, key_info, make_predictions):
-    client = serve(key_info, demo=True)
+    client = serve(dataclasses.replace(key_info, demo=True), demo=True)
     client.predict(handle_file(str(make_predictions(seed=7, accuracy=1.0))), "Demo-VL", training_exposure=NONE,
                    api_name="/submit")
     meta, _ = client.predict(api_name="/header")
@@ -208,3 +208,44 @@ def test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store():
     result = score_bytes(info.sample_predictions.read_bytes(), info, max_bytes=10**8)
     assert result["official"]["coverage"] == 100  # its exact numbers: tests/eval/test_demo_sample.py
     assert make_store(demo_settings).root != DEFAULT_STORE
+
+
+def test_only_results_scored_against_this_boards_full_key_rank(tmp_path, key_info, make_predictions):
+    """A synthetic or partial key, another key's result, no key, or hedged replies: shown, never ranked."""
+    from space.app import Board
+    from space.scoring import score_bytes
+    from space.storage import Files, LocalStore, new_submission_id
+
+    store = LocalStore(tmp_path / "store")
+    for seed, name in ((1, "Honest-VL"), (2, "Elsewhere-VL")):
+        result = score_bytes(make_predictions(seed=seed).read_bytes(), key_info, max_bytes=10**8)
+        if name == "Elsewhere-VL":
+            result["official"]["answer_key_sha256"] = "0" * 64
+        sid = new_submission_id()
+        store.save(Files.for_submission(sid, b"{}\n", "predictions.jsonl",
+                                        {"model_name": name, "setting": "1-shot", "training_exposure": NONE,
+                                         "predictions_file": "predictions.jsonl"}, result))
+
+    def reasons(key) -> dict[str, list[str]]:
+        return {r.model: r.not_ranked_because() for r in Board(store, key=key).verified}
+
+    assert reasons(key_info) == {"Honest-VL": [], "Elsewhere-VL": [
+        "scored against another answer key (sha256 000000000000…), not this board's"]}
+    small = dataclasses.replace(key_info, full_size=39672)
+    assert set(map(tuple, reasons(small).values())) == {(
+        f"scored against a key of {len(key_info.key):,} questions (synthetic test key), not the benchmark's 39,672",)}
+    assert set(map(tuple, reasons(None).values())) == {("no answer key is configured here to check its score",)}
+
+
+def test_hedged_replies_far_above_strict_do_not_rank():
+    from space.populate import row_from_submission
+
+    def row(official: float, strict: float):
+        result = {"official": {"average": official, "coverage": 100.0, "answer_key_sha256": "k"},
+                  "strict": {"average": strict, "coverage": 100.0}}
+        return row_from_submission("20260101T000000Z-0123456789", {"model_name": "M", "setting": "1-shot",
+                                                                    "training_exposure": NONE}, result)
+
+    assert row(80.0, 75.0).ranked
+    hedged = row(100.0, 0.0)
+    assert not hedged.ranked and hedged.not_ranked_because()[0].startswith("official average 100.00 points above")
