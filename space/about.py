@@ -55,7 +55,7 @@ Every entry, reported or verified, is one run of a model and says:
   a reported result computed another way (for example accuracy pooled per question type, with no
   per-source average and no balanced anomaly discrimination) is *{taxonomy.OTHER_PROTOCOL}*, and says how.
 - **Coverage**: {_values(taxonomy.COVERAGES)}. A verified submission is *{taxonomy.FULL_COVERAGE}* when
-  it answers at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions. A reported result is
+  it answers at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions. A reported result is
   *{taxonomy.SUBSET_COVERAGE}* when its source ran part of the benchmark (a sample of questions, a
   subset of images, the test part of a train/test split of MMAD) and says which part.
 - **Training exposure**: {_values(taxonomy.TRAINING_EXPOSURES)}: what the model saw in training that

@@ -67,7 +67,7 @@ RANKING_RULES = f"""
 - **Stable ranks.** A rank is the entry's place on the whole view (overall or one source) before any
   filter or search, so narrowing the table never renumbers it; sorting by another column reorders rows
   but keeps each row's rank. Verified submissions count as full coverage when they answer at least
-  {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions.
+  {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions.
 """
 
 

@@ -32,8 +32,10 @@ PROTOCOLS: tuple[str, ...] = (OFFICIAL_PROTOCOL, OTHER_PROTOCOL)
 FULL_COVERAGE = "full"
 SUBSET_COVERAGE = "subset"      # the entry says which subset in `coverage_detail`
 COVERAGES: tuple[str, ...] = (FULL_COVERAGE, SUBSET_COVERAGE)
-#: A verified submission counts as full coverage when it answers at least this share of the questions.
-FULL_COVERAGE_MIN_SHARE = 0.99
+#: A verified submission counts as full coverage when it answers at least this share of the questions
+#: (at most 79 of 39,672 left out: the authors' own GPT-4o run lacks 65). Lower, a file could drop its
+#: hardest questions: leaving out 1% lifts the official average by about a point.
+FULL_COVERAGE_MIN_SHARE = 0.998
 
 
 #: A verified submission whose official average exceeds its strict one by more than this many points

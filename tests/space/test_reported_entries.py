@@ -273,7 +273,7 @@ def test_about_text_states_the_coverage_the_scorer_computes(small_root):
     assert official["coverage"] == pytest.approx((len(key) - 1) / len(key) * 100)
     assert official["counts"]["invalid"] == 1
     assert "valid or not, divided by all questions" in about.ABOUT
-    assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.0%} of the questions" in about.ABOUT
+    assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions" in about.ABOUT
     assert "sample of questions" not in about.ABOUT.split("## Where the reported numbers come from")[1]
 
 

@@ -34,7 +34,7 @@ def test_verified_row_is_scored_here_and_full_only_from_the_threshold():
     assert (full.measured_by, full.coverage, full.protocol) == ("scored here", "full", "official") and full.ranked
     partial = verified(coverage=100 * taxonomy.FULL_COVERAGE_MIN_SHARE - 0.5)
     assert partial.coverage == "subset" and not partial.ranked
-    assert partial.not_ranked_because() == ["subset: 98.50% of the questions answered"]
+    assert partial.not_ranked_because() == ["subset: 99.30% of the questions answered"]
 
 
 @pytest.mark.parametrize(("declared", "expected", "ranked"), [
@@ -130,9 +130,9 @@ def test_filters_on_taxonomy_fields():
 # --- display -------------------------------------------------------------------------------------
 
 def test_numbers_show_two_decimals_and_answered_share_a_percent_sign():
-    frame = populate.table(populate.board_view([row(average=75.0), verified(coverage=99.5)]))
+    frame = populate.table(populate.board_view([row(average=75.0), verified(coverage=99.9)]))
     shown = populate.styled(frame).to_html()
-    assert ">75.00<" in shown and ">80.00<" in shown and ">99.50%<" in shown and ">75<" not in shown
+    assert ">75.00<" in shown and ">80.00<" in shown and ">99.90%<" in shown and ">75<" not in shown
     assert ">–<" in shown  # a reported row has no strict average
 
 
