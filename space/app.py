@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -31,9 +32,12 @@ from space.envs import REPORTED_DIR, Settings, load_settings
 from space.populate import Filters, Row, View
 from space.scoring import KeyInfo, key_caveats, resolve_key, temporary_folder
 from space.storage import HubStore, LocalStore, Store, Stored
-from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter, discard_upload
+from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
 
 _FROM_SETTINGS = object()
+#: Characters of a search that are used (a search costs a pass over every row per word; API callers
+#: are not bound by the textbox's max_length).
+SEARCH_LIMIT = 200
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 CSS = """
 .gradio-container {max-width: 1500px !important; margin: 0 auto !important; --rank-width: RANK_WIDTHpx}
@@ -204,7 +208,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         chosen = {name: value for name, value in (
             ("sizes", sizes), ("types", types), ("settings", setting_choices), ("exposures", exposures),
             ("measured_by", measured), ("protocols", protocols), ("coverages", coverages)) if value is not None}
-        filters = Filters(search or "", show=show or populate.COMPARABLE_ONLY,
+        filters = Filters(str(search or "")[:SEARCH_LIMIT], show=show or populate.COMPARABLE_ONLY,
                           show_reference=True if show_reference is None else bool(show_reference), **chosen)
         return populate.board_view(board.rows, filters, view or populate.OVERALL)
 
@@ -333,13 +337,14 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         metadata = {"model_name": model_name, "link": link, "license": license, "size": size,
                     "model_type": model_type, "setting": setting, "training_exposure": training_exposure,
                     "notes": notes}
+        if not predictions:  # a click before choosing a file is not a failed attempt
+            raise gr.Error("Choose a prediction file (.jsonl or .json) first.", print_exception=False)
         try:
             user = _user(profile, settings)
-            stored = submitter.submit(predictions or b"", metadata, user, client=_client(request))
+            stored = submitter.submit(predictions, metadata, user, client=_client(request),
+                                      identified=settings.on_space)
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
-        finally:
-            discard_upload(predictions, gr.utils.get_upload_folder())
         board.add(stored)
         official, strict = stored.result["official"], stored.result["strict"]
         message = (f"✓ Scored and stored as `{stored.id}`: official average **{official['average']:.2f}**, "
@@ -431,9 +436,11 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                 gr.Markdown(about.SUBMIT_INTRO)
                 if key_info is None:
                     gr.Markdown(about.NO_KEY)
+                sample = None
                 if settings.demo and key_info is not None and key_info.sample_predictions:
                     gr.Markdown(about.DEMO_NOTE)
-                    gr.File(value=str(key_info.sample_predictions), label="Sample prediction file", interactive=False)
+                    # Given on each page load: the hourly temp-file clean-up may have removed an earlier copy.
+                    sample = gr.File(label="Sample prediction file", interactive=False)
                 if enable_login:
                     gr.LoginButton()
                 with gr.Row():
@@ -498,6 +505,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         demo.load(refresh_table, *table_views, api_visibility="private")
         demo.load(charts, *chart_views, api_visibility="private")
         demo.load(admin_panel, None, admin, api_visibility="private")
+        if sample is not None:
+            demo.load(lambda: str(key_info.sample_predictions), None, sample, api_visibility="private")
     return demo
 
 
@@ -520,6 +529,9 @@ def main(argv: list[str] | None = None) -> None:
     except MMADError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    # SIGTERM (a container or service manager stopping the app) exits like Ctrl-C, so atexit removes
+    # the demo's temporary folders.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     build_demo(settings).queue(default_concurrency_limit=2).launch(**launch_options(settings))
 
 

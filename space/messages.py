@@ -29,4 +29,5 @@ def bounded(message: str) -> str:
 
 def for_page(message: str) -> str:
     """Bounded and HTML-escaped: what a gr.Error or a Markdown reply may show."""
-    return html.escape(bounded(message), quote=True)
+    # Text content, never an attribute: quotes stay quotes (API clients read this text too).
+    return html.escape(bounded(message), quote=False)

@@ -71,6 +71,13 @@ def check_id(submission_id: str) -> str:
     return submission_id
 
 
+def check_predictions_name(name: object) -> str:
+    """One of PREDICTION_NAMES: a stored metadata.json never names another file to read or write."""
+    if name not in PREDICTION_NAMES:
+        raise StorageError(f"predictions file name must be one of {PREDICTION_NAMES}, not {str(name)[:40]!r}")
+    return name
+
+
 @dataclass(frozen=True)
 class Stored:
     """One verified submission as read back from a store."""
@@ -93,8 +100,7 @@ class Files:
     def for_submission(cls, submission_id: str, predictions: bytes, predictions_name: str,
                        metadata: dict, result: dict, claims: tuple[str, ...] = ()) -> Files:
         check_id(submission_id)
-        if predictions_name not in PREDICTION_NAMES:
-            raise StorageError(f"predictions file name must be one of {PREDICTION_NAMES}")
+        check_predictions_name(predictions_name)
         if not all(CLAIM.fullmatch(c) for c in claims):
             raise StorageError("a claim is a kind and a sha256, e.g. content-<64 hex>")
         base = f"{VERIFIED}/{submission_id}"
@@ -249,7 +255,7 @@ class LocalStore:
 
     def predictions(self, stored: Stored) -> bytes:
         folder = self.root / VERIFIED / check_id(stored.id)
-        return (folder / stored.metadata["predictions_file"]).read_bytes()
+        return (folder / check_predictions_name(stored.metadata.get("predictions_file"))).read_bytes()
 
     def replace_results(self, updates: dict[str, bytes]) -> None:
         """Each file replaced atomically; history files are new, so order keeps the record whole."""
@@ -435,7 +441,7 @@ class HubStore:
     def predictions(self, stored: Stored) -> bytes:
         from huggingface_hub import hf_hub_download
 
-        name = f"{VERIFIED}/{check_id(stored.id)}/{stored.metadata['predictions_file']}"
+        name = f"{VERIFIED}/{check_id(stored.id)}/{check_predictions_name(stored.metadata.get('predictions_file'))}"
         path = self._call(lambda: hf_hub_download(self.repo_id, name, repo_type="dataset", token=self.api.token,
                                                   endpoint=self.api.endpoint), f"download {name}")
         return Path(path).read_bytes()

@@ -177,13 +177,16 @@ class Submitter:
         while len(self._failures) > FAILURE_KEYS_KEPT:
             self._failures.popitem(last=False)
 
-    def submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str, client: str = "") -> Stored:
+    def submit(self, upload: str | Path | bytes, raw_metadata: dict, user: str, client: str = "", *,
+               identified: bool = True) -> Stored:
         """Store and return the scored submission, or raise MMADError with the reason (also logged).
 
-        `client` is the caller's address; failed attempts are limited per user and per address.
+        `client` is the caller's address; failed attempts are limited per user and per address. When
+        `user` is not a real identity (`identified` False: outside a Space every visitor is the local
+        user) they are limited per address only, so one visitor's mistakes do not lock out everyone.
         """
         now = self.clock()
-        keys = [f"user:{user}", *([f"client:{client}"] if client else [])]
+        keys = [*([f"user:{user}"] if identified or not client else []), *([f"client:{client}"] if client else [])]
         model = prefix(str(raw_metadata.get("model_name") or ""), LIMITS["model_name"])
         setting = prefix(str(raw_metadata.get("setting") or ""), 40)
         try:
@@ -270,11 +273,3 @@ def _read_upload(upload: str | Path | bytes, max_bytes: int) -> bytes:
         raise SubmissionRejected("the prediction file is empty")
     return content
 
-
-def discard_upload(upload: str | Path | bytes | None, upload_folder: str | Path) -> None:
-    """Delete a processed upload from Gradio's upload folder (and only from there): kept, 50 MB files pile up."""
-    if not isinstance(upload, (str, Path)) or not upload:
-        return
-    path, folder = Path(upload).resolve(), Path(upload_folder).resolve()
-    if path.is_file() and folder in path.parents:
-        path.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import json
 import tempfile
 from pathlib import Path
@@ -249,3 +250,46 @@ def test_hedged_replies_far_above_strict_do_not_rank():
     assert row(80.0, 75.0).ranked
     hedged = row(100.0, 0.0)
     assert not hedged.ranked and hedged.not_ranked_because()[0].startswith("official average 100.00 points above")
+
+
+def test_submit_without_a_file_asks_for_one_and_is_not_a_failed_attempt(serve, key_info):
+    client = serve(key_info)
+    with pytest.raises(AppError, match=r"Choose a prediction file \(\.jsonl or \.json\) first\."):
+        client.predict(None, "No-File-VL", api_name="/submit")
+    status, _ = client.predict(api_name="/refresh")
+    assert all(row[2] != "No-File-VL" for row in status["data"])
+
+
+def test_sigterm_stops_the_demo_app_and_removes_its_temporary_folders(tmp_path):
+    """A service manager stops the app with SIGTERM; the demo key and store folders must not stay behind."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    app = subprocess.Popen([sys.executable, "space/app.py", "--demo"], cwd=Path(__file__).resolve().parents[2],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(240):  # up to about a minute on a busy machine
+            if app.poll() is not None:
+                pytest.fail(f"the app exited at start: {app.stderr.read().decode()[-500:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("the app did not answer within a minute")
+        assert len(list(tmp_path.glob("mmad-demo-*"))) == 2  # the demo key's folder and its store
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert list(tmp_path.glob("mmad-demo-*")) == []

@@ -69,6 +69,15 @@ def test_local_store_shows_nothing_of_a_submission_while_it_is_written_or_after_
     store.save(_files(sid))
     assert [s.id for s in store.list()] == [sid]
 
+
+def test_a_tampered_metadata_file_name_reads_nothing_outside_the_submission(tmp_path):
+    store, sid = LocalStore(tmp_path), new_submission_id()
+    store.save(_files(sid))
+    [stored] = store.list()
+    tampered = Stored(sid, {**stored.metadata, "predictions_file": "../../../../etc/passwd"}, stored.result)
+    with pytest.raises(StorageError, match="predictions file name must be one of"):
+        store.predictions(tampered)
+
 @pytest.mark.parametrize("bad", ["../../etc", "a/b", "", "20260101T000000Z-../../x", "x" * 30])
 def test_ids_never_become_paths_outside_the_store(tmp_path, bad):
     with pytest.raises(StorageError):
