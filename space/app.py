@@ -250,12 +250,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
 
     def summary_line(shown: View, search: str, show: str) -> str:
-        hidden = sum(1 for r in board.rows if not r.comparable and populate.numbers(r, shown.view).average is not None)
+        hidden = shown.hidden
         if not shown.rows:
             quoted = search if len(search) <= 60 else search[:60] + "…"  # never echo a user's text unbounded
             what = f"for “{populate.escape_markdown(quoted)}”" if search else "with these filters"
             return (f"**No results** {what} in {shown.view}. Clear the search, widen the filters"
-                    + (f" or show all entries ({hidden} are not comparable)." if show != populate.ALL_ENTRIES else "."))
+                    + (f" or show all entries (not comparable, matching: {hidden})." if show != populate.ALL_ENTRIES
+                       else "."))
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
         text = f"Showing {len(shown.rows)} entries in **{populate.escape_markdown(shown.view)}**: {ranked} ranked"
         missing = [r.model for r in board.rows if r.status == "reference"
@@ -324,7 +325,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         counted = populate.counts(board.rows)
         demo_text = f", {counted['synthetic']} synthetic (demo, never ranked)" if counted["synthetic"] else ""
         return (f"Last updated: **{populate.last_updated(board.rows)}** · {counted['verified']} verified{demo_text}, "
-                f"{counted['reported']} reported entries ({counted['ranked']} comparable and ranked) · "
+                f"{counted['reported']} reported entries, {counted['reference']} reference lines "
+                f"({counted['ranked']} entries comparable and ranked) · "
                 f"store: {populate.escape_markdown(store.describe())} · answer key: "
                 f"{populate.escape_markdown(key_text)}{startup_note}"
                 f"{messages.for_page(' · ' + store.health()) if store.health() else ''}")

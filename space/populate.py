@@ -18,7 +18,7 @@ import html
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -361,6 +361,7 @@ class View:
     ranks: dict[str, int]
     view: str
     matched_before_search: int
+    hidden: int = 0  # entries the same filters and search would show with "all entries", not comparable
 
     def rank_text(self, row: Row) -> str:
         if row.id in self.ranks:
@@ -373,8 +374,11 @@ def board_view(rows: Sequence[Row], filters: Filters = Filters(), view: str = OV
     view = view if view in VIEWS else OVERALL
     present = [row for row in rows if numbers(row, view).average is not None]
     filtered = [row for row in present if matches(row, filters, search=False)]
+    everything = replace(filters, show=ALL_ENTRIES)
+    hidden = 0 if filters.show == ALL_ENTRIES else sum(
+        1 for row in present if not row.comparable and matches(row, everything))
     return View([row for row in filtered if _search_hit(row, filters.search)], ranks(present, view), view,
-                len(filtered))
+                len(filtered), hidden)
 
 
 def cell_number(column: str, row: Row, nums: Numbers) -> float | None:
@@ -516,9 +520,10 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
 
 
 def counts(rows: Sequence[Row]) -> dict[str, int]:
-    """The header's numbers: verified (real), demo, reported, ranked by default."""
+    """The header's numbers: verified (real), demo, reported, reference lines, ranked by default."""
     return {"verified": sum(r.kind == "verified" for r in rows), "synthetic": sum(r.kind == "synthetic" for r in rows),
-            "reported": sum(r.kind == "reported" for r in rows), "ranked": sum(r.ranked for r in rows)}
+            "reported": sum(r.kind == "reported" for r in rows), "reference": sum(r.kind == "reference" for r in rows),
+            "ranked": sum(r.ranked for r in rows)}
 
 
 def last_updated(rows: Iterable[Row]) -> str:
@@ -534,7 +539,7 @@ def _line(label: str, value: Any, detail: Any = "") -> str:
 
 
 def _source_line(number: int, source: Mapping[str, Any]) -> str:
-    measured = {True: "measured by this source", False: "copied from elsewhere"}.get(source.get("measured"), "–")
+    measured = {True: "measured", False: "copied"}.get(source.get("measured"), "–")
     precision = source.get("precision")
     average = source.get("average")
     shown = "–" if average is None else (f"{average:.{precision}f}" if isinstance(precision, int) else fixed(average))
@@ -567,7 +572,7 @@ def detail_markdown(row: Row, board: View) -> str:
               "", f"**Flags:** {escape_markdown('; '.join(row.flags)) or 'none'}"]
     if row.sources:
         lines += ["", "#### Sources (primary first)", "",
-                  "| # | Source | Kind | Locator | Measured or copied | Confidence | Average |",
+                  "| # | Source | Kind | Locator | Own run? | Conf. | As printed |",
                   "|---|---|---|---|---|---|---|",
                   *(_source_line(i, s) for i, s in enumerate(row.sources, 1))]
     if row.by_source:

@@ -165,9 +165,9 @@ def test_row_detail_lists_sources_notes_reasons_and_per_source_numbers():
     text = populate.detail_markdown(r, populate.board_view([r], Filters(show=ALL_ENTRIES)))
     assert "not ranked: setting + other inputs" in text and "1\\-shot + soft prompt + heat map" in text
     assert "Fine-tuned &lt;b&gt;twice&lt;/b&gt;" in text and "the paper&#x27;s run" not in text
-    assert "| 1 | [EMIT paper](https://arxiv.org/abs/1) | third-party paper | Table 3 | measured by this source" \
+    assert "| 1 | [EMIT paper](https://arxiv.org/abs/1) | third-party paper | Table 3 | measured" \
            " | medium | 81.95 |" in text
-    assert "| 2 | Survey | third-party paper | Table 9 | copied from elsewhere | low | 82.0 |" in text
+    assert "| 2 | Survey | third-party paper | Table 9 | copied | low | 82.0 |" in text
     assert "No per-source numbers" in text
     mine = verified()
     detail = populate.detail_markdown(mine, populate.board_view([mine]))
@@ -195,3 +195,13 @@ def test_two_runs_of_one_model_say_which_run_they_are():
     models = list(populate.table(populate.board_view(runs))["Model"])
     assert models == ["[GPT-4o](https://e.org/m) · *paper*", "[GPT-4o](https://e.org/m) · *csv*",
                       "[Other](https://e.org/m)"]
+
+
+def test_the_hidden_count_follows_the_search():
+    """"Show all entries" is offered with the number of hidden entries that would then match."""
+    rows = [row(id="a", model="Alpha-7B"), row(id="b", model="Beta-7B", setting="1-shot+"),
+            row(id="c", model="Gamma-7B", coverage="subset", coverage_detail="99 images")]
+    assert populate.board_view(rows).hidden == 2
+    assert populate.board_view(rows, Filters(search="beta")).hidden == 1
+    assert populate.board_view(rows, Filters(search="zzqq")).hidden == 0
+    assert populate.board_view(rows, Filters(search="beta", show=ALL_ENTRIES)).rows[0].model == "Beta-7B"
