@@ -44,7 +44,6 @@ class Mutant:
     replace: str
     tests: tuple[str, ...]
     why: str
-    needs: str = ""  # a branch whose fix the guarding test comes from, when not on every branch
 
 
 def load_mutants(path: Path = MUTANTS) -> list[Mutant]:
@@ -131,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                         (copy / m.file).write_text(original, encoding="utf-8")
                     verdict = {0: "SURVIVED", 1: "caught"}.get(code, f"error (exit {code})")
             results[m.id] = verdict
-            needs = f"  [guard from branch {m.needs}]" if m.needs else ""
-            print(f"{verdict:16} {m.id:32} {time.monotonic() - started:6.1f}s  {m.why}{needs}", flush=True)
+            print(f"{verdict:16} {m.id:32} {time.monotonic() - started:6.1f}s  {m.why}", flush=True)
     caught = [i for i, v in results.items() if v == "caught"]
     survived = [i for i, v in results.items() if v == "SURVIVED"]
     other = [f"{i} ({v})" for i, v in results.items() if v not in ("caught", "SURVIVED")]
