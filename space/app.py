@@ -25,7 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the board makes no
 import gradio as gr
 import pandas as pd
 
-from mmad_dataset import MMADError
+from mmad_dataset import PAPER_TOTAL_QUESTIONS, MMADError
 from space import about, identity, messages, populate, taxonomy
 from space import charts as charts_module
 from space.envs import REPORTED_DIR, Settings, load_settings
@@ -53,6 +53,8 @@ CSS = """
 #board-table [data-col="0"], #board-table [data-col="1"] {background: var(--table-odd-background-fill)}
 #board-meta {color: var(--body-text-color-subdued); font-size: 0.85rem}
 #board-note {font-size: 0.9rem}
+/* the detail's tables: short cells stay whole words, long ones (title, locator) take the wrapping */
+#row-detail-text td, #row-detail-text th {overflow-wrap: normal !important; word-break: normal !important}
 """
 CSS = CSS.replace("RANK_WIDTH", str(populate.WIDTHS["Rank"]))  # Model is pinned right after Rank
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
@@ -67,6 +69,9 @@ RANKING_RULES = f"""
   entries*, marked **—** in the Rank column with the reasons in *Not ranked because*, and never ranked.
 - **Reference lines** (human, random) are marked *ref* and never ranked. In demo mode, results scored
   against the synthetic key are marked *demo*, labelled "{populate.SYNTHETIC_LABEL}" and never ranked.
+- **Verified results** rank only when scored against this board's own answer key, the whole
+  benchmark's ({PAPER_TOTAL_QUESTIONS:,} questions), and when their official average is at most
+  {taxonomy.STRICT_GAP_MAX_POINTS:g} points above the strict one (more means hedged or unreadable replies).
 - **Ties.** Ranks follow the averages rounded to the 2 decimals shown: equal numbers share a rank (1, 1, 3).
 - **Stable ranks.** A rank is the entry's place on the whole view (overall or one source) before any
   filter or search, so narrowing the table never renumbers it; sorting by another column reorders rows
