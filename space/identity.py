@@ -2,8 +2,9 @@
 
 Only a Hugging Face Space (SYSTEM=spaces and SPACE_ID, which the Hub sets; Gradio's own rule) has
 real OAuth. Elsewhere Gradio mocks the login, so anyone who presses the button becomes the token's
-owner: login is therefore refused outside a Space, every local visitor is the one configured local user, and admin actions need a credential
-the operator sets (MMAD_ADMIN_TOKEN) and types into the admin panel.
+owner: login is therefore refused outside a Space, every local visitor is the one configured local
+user, and admin actions need a credential the operator sets (MMAD_ADMIN_TOKEN) and types into the
+admin panel.
 """
 
 from __future__ import annotations

@@ -186,7 +186,9 @@ class Submitter:
         user) they are limited per address only, so one visitor's mistakes do not lock out everyone.
         """
         now = self.clock()
-        keys = [*([f"user:{user}"] if identified or not client else []), *([f"client:{client}"] if client else [])]
+        keys = [f"client:{client}"] if client else []
+        if identified or not client:
+            keys.insert(0, f"user:{user}")
         model = prefix(str(raw_metadata.get("model_name") or ""), LIMITS["model_name"])
         setting = prefix(str(raw_metadata.get("setting") or ""), 40)
         try:
