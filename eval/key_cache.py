@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from mmad_dataset import ANSWER_KEY_FILE
@@ -57,22 +56,22 @@ def load_key(path: str | Path, *, cache: bool = True) -> AnswerKey:
     Parsing a full key takes most of a `mmad score` run, so the parsed form is cached on disk;
     `cache=False` always parses.
     """
-    return _load(path, parse=lambda: parse_key(path)) if cache else parse_key(path)
+    return _load(path) if cache else parse_key(path)
 
 
-def _load(path: str | Path, parse: Callable[[], AnswerKey]) -> AnswerKey:
-    """The cached key for `path`, or `parse()` stored for next time."""
+def _load(path: str | Path) -> AnswerKey:
+    """The cached key for `path`, or the parsed key stored for next time."""
     where = folder()
     name = _entry(Path(path)) if where else None
     if where is None or name is None:
-        return parse()
+        return parse_key(path)
     try:
         fmt, sha256, rows = marshal.loads((where / name).read_bytes())
         if fmt == _FORMAT:
             return AnswerKey.from_checked(tuple(map(Question._make, rows)), sha256)
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    key = parse()
+    key = parse_key(path)
     try:
         where.mkdir(parents=True, exist_ok=True)
         temporary = where / f".{name}.{os.getpid()}"

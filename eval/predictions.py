@@ -254,21 +254,23 @@ def _parse_upstream(text: str, key: AnswerKey,
         if question is None:
             continue
         correct, given = item["correct_answer"], item["gpt_answer"]
-        extracted = strict_letter(given, question.options) if isinstance(given, str) else None
-        if not trust_file_gold:
-            shown = _shown_options(item.get("question"), question)
-            if shown is not None:  # the options as the model saw them: judge in the key's letters
-                extracted = shown.get(strict_letter(given, shown.reverse) if isinstance(given, str) else None)
-                correct = shown.get(correct, correct) if isinstance(correct, str) else correct
-                given = shown.get(given, given) if isinstance(given, str) else given
-            if correct != question.answer:
-                disagreeing.append(f"record {number}: {quoted(correct)}, the key says {question.answer!r}")
-            records.append(Record(question.qid, question.answer, given))
-            strict[question.qid] = (extracted, question.answer)
-            continue
-        records.append(Record(question.qid, correct, given))
-        gold = correct if isinstance(correct, str) and correct in question.options else question.answer
-        relabelled += gold != question.answer
+        shown = None if trust_file_gold else _shown_options(item.get("question"), question)
+        if shown is not None:  # the options as the model saw them: judge in the key's letters
+            to_key, options = shown
+            correct = to_key.get(correct, correct) if isinstance(correct, str) else correct
+            extracted = to_key.get(strict_letter(given, options)) if isinstance(given, str) else None
+            given = to_key.get(given, given) if isinstance(given, str) else given
+        else:
+            extracted = strict_letter(given, question.options) if isinstance(given, str) else None
+        if trust_file_gold:
+            gold = correct if isinstance(correct, str) and correct in question.options else question.answer
+            relabelled += gold != question.answer
+            records.append(Record(question.qid, correct, given))
+        else:
+            gold = question.answer
+            if correct != gold:
+                disagreeing.append(f"record {number}: {quoted(correct)}, the key says {gold!r}")
+            records.append(Record(question.qid, gold, given))
         strict[question.qid] = (extracted, gold)
     if unknown:
         raise ScoringError(_unknown_message(unknown, key))
@@ -287,14 +289,9 @@ def _parse_upstream(text: str, key: AnswerKey,
 _OPTION_LINE = re.compile(r"^\s*([A-E])\.\s*(.*?)\s*$", re.MULTILINE)
 
 
-class _Shown(dict):
-    """Letter the model saw → the key's letter for the same option text; `reverse` = letter → text as shown."""
-
-    reverse: dict[str, str]
-
-
-def _shown_options(rendered: Any, question: Question) -> _Shown | None:
-    """The option shuffle a record's rendered question proves, or None when it proves none.
+def _shown_options(rendered: Any, question: Question) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The option shuffle a record's rendered question proves, as (shown letter → the key's letter,
+    shown letter → option text), or None when it proves none.
 
     Shuffling scripts (LLaVA, Cambrian, AnomalyGPT) store the question as the model saw it, options
     included (`A. text` lines), and the gold letter after the shuffle. When those lines show exactly
@@ -309,9 +306,7 @@ def _shown_options(rendered: Any, question: Question) -> _Shown | None:
     by_text = {option.strip(): letter for letter, option in question.options.items()}
     if len(lines) != len(question.options) or len(shown) != len(lines) or set(shown.values()) != set(by_text):
         return None
-    mapping = _Shown({letter: by_text[option] for letter, option in shown.items()})
-    mapping.reverse = shown
-    return mapping
+    return {letter: by_text[option] for letter, option in shown.items()}, shown
 
 
 def _upstream_question(item: Any, number: int, key: AnswerKey, seen: dict[str, int],
