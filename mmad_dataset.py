@@ -109,8 +109,10 @@ PAPER_TOTAL_QUESTIONS = 39672
 
 #: The text-only answer key written by `mmad export`, next to the dataset card.
 ANSWER_KEY_FILE = "answer_key.jsonl"
+#: The per-category domain knowledge of the paper's "+ domain knowledge" setting, at a root's top.
+DOMAIN_KNOWLEDGE_FILE = "domain_knowledge.json"
 #: The text files of a raw root (`ALL_DATA/`), shipped by upstream; an export carries them verbatim.
-ROOT_TEXT_FILES: tuple[str, ...] = ("mmad.json", "domain_knowledge.json")
+ROOT_TEXT_FILES: tuple[str, ...] = ("mmad.json", DOMAIN_KNOWLEDGE_FILE)
 
 #: Flat text columns of one row (one question). Image columns are added by `features()`.
 TEXT_COLUMNS: tuple[str, ...] = (

@@ -26,6 +26,7 @@ from typing import Any
 
 from mmad_dataset import DEFAULT_CONFIG, LETTERS, SUBTASK_TITLES, MMADError, load_rows, row_in_config
 
+from eval.predict.data import LocalData
 from eval.predict.prompts import Prompt, PromptSettings, build_prompt, extract_answer, shown_options
 
 IMAGE_MODES: tuple[str, ...] = ("base64", "paths")
@@ -57,12 +58,7 @@ def tsv_rows(root: Path, *, config: str = DEFAULT_CONFIG, settings: PromptSettin
     """One VLMEvalKit row per question of `config`, in the export's order, `index` counting from 0."""
     if images not in IMAGE_MODES:
         raise MMADError(f"unknown image mode {images!r}; choose from {', '.join(IMAGE_MODES)}")
-    knowledge = None
-    if settings.domain_knowledge:
-        path = root / "domain_knowledge.json"
-        if not path.is_file():
-            raise MMADError(f"{path}: missing; --domain-knowledge needs it")
-        knowledge = json.loads(path.read_text(encoding="utf-8"))
+    knowledge = LocalData(root).domain_knowledge() if settings.domain_knowledge else None
     rows = [row for row in load_rows(root) if row_in_config(row, config)]
     for index, row in enumerate(rows):
         prompt = build_prompt(row, [], settings, knowledge)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import ANSWER_KEY_FILE, MMADError, describe_missing, load_rows
+from mmad_dataset import ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, load_rows
 
-DOMAIN_KNOWLEDGE_FILE = "domain_knowledge.json"
 #: Parallel file downloads from the Hub (huggingface_hub's own snapshot_download default).
 DOWNLOAD_WORKERS = 8
 

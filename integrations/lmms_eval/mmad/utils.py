@@ -30,6 +30,7 @@ if (_CLONE / "mmad_dataset.py").is_file() and str(_CLONE) not in sys.path:
 
 from mmad_dataset import TEXT_COLUMNS, MMADError  # noqa: E402
 
+from eval.predict.data import LocalData  # noqa: E402
 from eval.predict.images import ImageStore  # noqa: E402
 from eval.predict.prompts import Prompt, PromptSettings, build_prompt, extract_answer, shown_options  # noqa: E402
 
@@ -67,11 +68,8 @@ def _store(root: Path) -> ImageStore:
 
 
 @lru_cache(maxsize=8)
-def _domain_knowledge(root: Path) -> dict:
-    path = root / "domain_knowledge.json"
-    if not path.is_file():
-        raise MMADError(f"{path}: missing; the domain-knowledge tasks need it in the export")
-    return json.loads(path.read_text(encoding="utf-8"))
+def _domain_knowledge(root: Path) -> dict | None:
+    return LocalData(root).domain_knowledge()  # None: build_prompt says the setting needs the file
 
 
 def mmad_prompt(doc: dict[str, Any], kwargs: dict[str, Any] | None) -> Prompt:
@@ -140,17 +138,23 @@ def write_predictions(items: list[dict[str, Any]], out_dir: Path) -> Path:
     return path
 
 
+#: Scores by predictions file (named by content): the two metrics of one task aggregate the same
+#: records, so the file is scored and its table printed once.
+_SCORED: dict[Path, dict[str, Any]] = {}
+
+
 def _score(items: list[dict[str, Any]], args: Any) -> dict[str, Any]:
     """Both protocols on the written file, against the key of the questions this task asked."""
     from eval import AnswerKey, format_table, score
 
     items = sorted(items, key=lambda item: item[ORDER_COLUMN])
-    key = AnswerKey.from_rows([item["key_row"] for item in items])
     base = Path(getattr(args, "output_path", None) or ".")
     path = write_predictions(items, base / PREDICTIONS_DIR)
-    result = score(path, key, "both", resamples=0)
-    print(f"MMAD predictions: {path}\n{format_table(result)}", flush=True)
-    return result
+    if path not in _SCORED:
+        key = AnswerKey.from_rows([item["key_row"] for item in items])
+        _SCORED[path] = score(path, key, "both", resamples=0)
+        print(f"MMAD predictions: {path}\n{format_table(_SCORED[path])}", flush=True)
+    return _SCORED[path]
 
 
 def aggregate_official(items: list[dict[str, Any]], args: Any = None) -> float:
