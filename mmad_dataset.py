@@ -329,6 +329,27 @@ def missing_files(root: str | Path, rows: Iterable[dict[str, Any]]) -> list[str]
     return [path for path in referenced_files(rows) if not (root / path).is_file()]
 
 
+def hub_error(what: str, exc: Exception, *, offline_hint: str) -> MMADError:
+    """One clear line for a Hub request that failed (`mmad download`, `publish`, `predict --dataset`,
+    a model id): offline mode, a gated or missing repo or revision, an HTTP error, or no network."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
+                                        RepositoryNotFoundError, RevisionNotFoundError)
+
+    if isinstance(exc, OfflineModeIsEnabled) or constants.HF_HUB_OFFLINE:
+        return MMADError(f"{what}: offline: HF_HUB_OFFLINE is set, so the Hub cannot be asked; {offline_hint}")
+    if isinstance(exc, GatedRepoError):
+        return MMADError(f"{what}: gated; accept its terms on the Hub and set HF_TOKEN")
+    if isinstance(exc, RevisionNotFoundError):
+        return MMADError(f"{what}: no such revision on {constants.ENDPOINT}")
+    if isinstance(exc, RepositoryNotFoundError):
+        return MMADError(f"{what}: not found on {constants.ENDPOINT} (or private: set HF_TOKEN)")
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        return MMADError(f"{what}: {constants.ENDPOINT} answered HTTP {exc.response.status_code}: {reason}")
+    return MMADError(f"{what}: cannot reach the Hub at {constants.ENDPOINT} ({reason}); check the network, or "
+                     "set HF_HUB_OFFLINE=1 to use only what is cached")
+
 def describe_missing(missing: list[str], shown: int = 5) -> str:
     """`N referenced files are missing, e.g. a, b, c`."""
     examples = ", ".join(missing[:shown])

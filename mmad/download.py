@@ -67,29 +67,8 @@ class DownloadSummary:
 
 
 def hub_error(repo: str, exc: Exception) -> mm.MMADError:
-    """One clear line for everything that can go wrong talking to the Hub."""
-    from huggingface_hub import constants
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        HfHubHTTPError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    if isinstance(exc, OfflineModeIsEnabled) or constants.HF_HUB_OFFLINE:
-        return mm.MMADError("offline: HF_HUB_OFFLINE is set, and mmad download needs the Hub; unset it and retry")
-    if isinstance(exc, GatedRepoError):
-        return mm.MMADError(f"{repo}: gated; accept its terms on the Hub and set HF_TOKEN")
-    if isinstance(exc, RevisionNotFoundError):
-        return mm.MMADError(f"{repo}: no such revision ({str(exc).splitlines()[0][:200]})")
-    if isinstance(exc, RepositoryNotFoundError):
-        return mm.MMADError(f"{repo}: dataset repo not found (or private: set HF_TOKEN)")
-    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
-        return mm.MMADError(f"{repo}: the Hub at {constants.ENDPOINT} answered HTTP {exc.response.status_code}: "
-                            f"{str(exc).splitlines()[0][:200]}")
-    return mm.MMADError(f"cannot reach the Hub at {constants.ENDPOINT} for {repo}: "
-                        f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    """A failed Hub request of `mmad download` / `mmad publish` (`mmad_dataset.hub_error`)."""
+    return mm.hub_error(repo, exc, offline_hint="this command needs the Hub; unset it and retry")
 
 
 def remote_files(repo: str, revision: str | None) -> tuple[str, dict[str, RemoteFile]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, load_rows
+from mmad_dataset import ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, hub_error, load_rows
 
 #: Parallel file downloads from the Hub (huggingface_hub's own snapshot_download default).
 DOWNLOAD_WORKERS = 8
@@ -57,23 +57,9 @@ def parse_dataset(spec: str) -> tuple[str, str]:
 
 
 def hub_failure(what: str, exc: Exception) -> MMADError:
-    """A clear error for a Hub request that failed, naming offline mode or the network."""
-    from huggingface_hub import constants
-    from huggingface_hub.errors import (HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError,
-                                        RevisionNotFoundError)
-
-    if isinstance(exc, OfflineModeIsEnabled) or constants.HF_HUB_OFFLINE:
-        return MMADError(f"{what}: HF_HUB_OFFLINE is set, so the Hub cannot be asked; unset it, or use a "
-                         "local copy (--data-dir, a model folder, or --model tiny)")
-    if isinstance(exc, RevisionNotFoundError):
-        return MMADError(f"{what}: no such revision on {constants.ENDPOINT}")
-    if isinstance(exc, RepositoryNotFoundError):
-        return MMADError(f"{what}: not found on {constants.ENDPOINT} (or private: set HF_TOKEN)")
-    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    if isinstance(exc, HfHubHTTPError):
-        return MMADError(f"{what}: {constants.ENDPOINT} answered {reason}")
-    return MMADError(f"{what}: cannot reach the Hub at {constants.ENDPOINT} ({reason}); check the network, or set "
-                     "HF_HUB_OFFLINE=1 to use only what is cached")
+    """A failed Hub request of `mmad predict`, with the local alternatives when offline."""
+    return hub_error(what, exc, offline_hint="unset it, or use a local copy (--data-dir, a model folder, "
+                                             "or --model tiny)")
 
 
 @dataclass
