@@ -225,9 +225,10 @@ def _place_text_file(cached: Path, target: Path, *, force: bool) -> bool:
 
 def validate_sources(root: Path, sources: list[str]) -> tuple[int, int]:
     """What `mmad validate` checks, for the chosen sources: a well-formed mmad.json and every file they use."""
-    rows, _ = mm.read_root(root, lenient=True)
+    rows, missing_anywhere = mm.read_root(root, lenient=True)  # lenient: other sources may be absent
     chosen = [row for row in rows if row["source"] in sources]
-    missing = mm.missing_files(root, chosen)
+    used = set(mm.referenced_files(chosen))
+    missing = [path for path in missing_anywhere if path in used]
     if missing:
         raise mm.MMADFormatError(mm.describe_missing(missing) + " after unpacking; the zips do not match mmad.json")
     return len(chosen), len({row["image_path"] for row in chosen})

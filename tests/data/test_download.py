@@ -183,3 +183,18 @@ def test_fake_hub_other_zip_layouts_unpack_to_the_same_root(small_root, fake_hub
     assert main(["download", "--sources", "visa", "--out", str(out)]) == 0
     assert _files(out, "VisA") == files
     assert not (out / "__MACOSX").exists()
+
+
+def test_validation_after_unpacking_names_a_missing_file_of_a_chosen_source_only(small_root, tmp_path):
+    import shutil
+
+    from mmad.download import validate_sources
+
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    gone = next(path for path in sorted((root / "VisA").rglob("*.*")))
+    gone.unlink()
+    with pytest.raises(Exception, match=r"1 referenced file\(s\) missing.* after unpacking"):
+        validate_sources(root, ["VisA"])
+    rows, _ = validate_sources(root, ["GoodsAD"])  # another source's hole does not count
+    assert rows > 0
