@@ -165,12 +165,13 @@ def errata(report: RootReport) -> dict[str, Any]:
 
 
 def export_root(root: str | Path, out: str | Path, *, lenient: bool = False, link: bool = False,
-                progress: bool = False) -> ExportSummary:
-    """Validate `root` and write the Hub-ready folder `out` (which must be new or empty)."""
+                progress: bool = False, report: RootReport | None = None) -> ExportSummary:
+    """Validate `root` (unless the caller passes its `report` already) and write the Hub-ready folder
+    `out` (which must be new or empty)."""
     from mmad.card import render_card
 
     root, out = Path(root), Path(out)
-    report = check_root(root, lenient=lenient)
+    report = report or check_root(root, lenient=lenient)
     missing = set(report.missing)
     files = [path for path in mm.referenced_files(report.rows) if path not in missing]
     if not files:

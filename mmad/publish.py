@@ -77,12 +77,12 @@ def prepare_export(root: Path, work: Path | None, *, progress: bool) -> Path:
             return out
         raise mm.MMADError(f"{out}: holds an export of another mmad.json; remove it or pass --export-dir")
     try:
-        export_root(root, out, link=True, progress=progress)
+        export_root(root, out, link=True, progress=progress, report=report)
     except OSError:  # another file system: hard links are impossible, copy instead
         import shutil
 
         shutil.rmtree(out, ignore_errors=True)
-        export_root(root, out, progress=progress)
+        export_root(root, out, progress=progress, report=report)
     return out
 
 
