@@ -127,7 +127,7 @@ def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
     first = text.lstrip().split("\n", 1)[0]
     if not first.startswith(("{", "[")):
         kind = "looks like CSV/TSV" if ("," in first or "\t" in first) else "is not JSON"
-        raise ScoringError(f"line 1 {kind} ({first[:60]!r}); expected JSON Lines with one "
+        raise ScoringError(f"line 1 {kind} ({quoted(first, 60)}); expected JSON Lines with one "
                            '{"question_id": ..., "answer": ...} object per line')
     return text, notes
 
@@ -228,7 +228,7 @@ def _fields(obj: dict, question: Question, where: str) -> tuple[str, str | None]
     answer = answer.strip()
     if answer and answer not in LETTERS:
         raise ScoringError(f'{where}: "answer" must be one capital letter A-E (or null/"" for no answer), '
-                           f"got {answer[:40]!r}; put the model's raw text in \"response\"")
+                           f"got {quoted(answer, 40)}; put the model's raw text in \"response\"")
     if answer and answer not in question.options:
         raise ScoringError(f"{where}: answer {answer!r} is not an option of {question.qid} "
                            f"(it offers {', '.join(question.options)})")

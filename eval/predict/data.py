@@ -18,6 +18,8 @@ from typing import Any
 
 from mmad_dataset import ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, hub_error, load_rows
 
+from ..errors import quoted
+
 #: Parallel file downloads from the Hub (huggingface_hub's own snapshot_download default).
 DOWNLOAD_WORKERS = 8
 
@@ -52,7 +54,7 @@ def parse_dataset(spec: str) -> tuple[str, str]:
     """`ORG/NAME[@REV]` → (repo id, revision; `main` when none is given)."""
     repo, _, revision = spec.partition("@")
     if repo.count("/") != 1 or not all(repo.split("/")) or (spec.count("@") and not revision):
-        raise MMADError(f"--dataset {spec[:200]!r}: expected ORG/NAME or ORG/NAME@REVISION")
+        raise MMADError(f"--dataset {quoted(spec)}: expected ORG/NAME or ORG/NAME@REVISION")
     return repo, revision or "main"
 
 
