@@ -126,19 +126,17 @@ def publish(root: str | Path, repo: str, *, revision: str | None = None, private
         card = _card_for(export, repo)
         pending = [(rel, path) for rel, path in local if rel != CARD and not _same(path, remote.get(rel))]
         card_changed = _card_changed(remote.get(CARD), card)
-        batches = _batches(pending)
-        total = len(batches) + (1 if card_changed and not batches else 0)
-        for number, batch in enumerate(batches, 1):
-            operations = [CommitOperationAdd(rel, str(path)) for rel, path in batch]
-            if number == len(batches) and card_changed:
-                operations.append(CommitOperationAdd(CARD, card))
+        commits = [[CommitOperationAdd(rel, str(path)) for rel, path in batch] for batch in _batches(pending)]
+        if card_changed:  # the card goes last: a repo whose card is current holds the whole export
+            if not commits:
+                commits.append([])
+            commits[-1].append(CommitOperationAdd(CARD, card))
+        total = len(commits)
+        for number, operations in enumerate(commits, 1):
             api.create_commit(repo, operations, repo_type="dataset", revision=revision,
                               commit_message=f"MMAD export ({number}/{total})")
             if progress:
                 print(f"committed {number}/{total}: {len(operations):,} file(s)", flush=True)
-        if card_changed and not batches:
-            api.create_commit(repo, [CommitOperationAdd(CARD, card)], repo_type="dataset", revision=revision,
-                              commit_message="MMAD dataset card")
         head = api.dataset_info(repo, revision=revision).sha
     except (OSError, ConnectionError, httpx.HTTPError) as exc:
         raise hub_error(repo, exc) from None
