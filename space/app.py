@@ -26,12 +26,13 @@ import gradio as gr
 import pandas as pd
 
 from mmad_dataset import PAPER_TOTAL_QUESTIONS, MMADError
-from space import about, identity, messages, populate, taxonomy
+from space import about, identity, messages, ranking, render, taxonomy
 from space import charts as charts_module
-from space.envs import REPORTED_DIR, Settings, load_settings
-from space.populate import Filters, Row, View
-from space.scoring import KeyInfo, key_caveats, resolve_key, temporary_folder
-from space.storage import HubStore, LocalStore, Store, Stored
+from space.envs import Settings, load_settings
+from space.populate import Board
+from space.ranking import Filters, View
+from space.scoring import KeyInfo, resolve_key, temporary_folder
+from space.storage import HubStore, LocalStore, Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
 
 _FROM_SETTINGS = object()
@@ -56,7 +57,7 @@ CSS = """
 /* the detail's tables: short cells stay whole words, long ones (title, locator) take the wrapping */
 #row-detail-text td, #row-detail-text th {overflow-wrap: normal !important; word-break: normal !important}
 """
-CSS = CSS.replace("RANK_WIDTH", str(populate.WIDTHS["Rank"]))  # Model is pinned right after Rank
+CSS = CSS.replace("RANK_WIDTH", str(render.WIDTHS["Rank"]))  # Model is pinned right after Rank
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
 RANKING_RULES = f"""
@@ -68,7 +69,7 @@ RANKING_RULES = f"""
   its source images or other industrial data, or that do not say) is one click away under *Show: all
   entries*, marked **—** in the Rank column with the reasons in *Not ranked because*, and never ranked.
 - **Reference lines** (human, random) are marked *ref* and never ranked. In demo mode, results scored
-  against the synthetic key are marked *demo*, labelled "{populate.SYNTHETIC_LABEL}" and never ranked.
+  against the synthetic key are marked *demo*, labelled "{render.SYNTHETIC_LABEL}" and never ranked.
 - **Verified results** rank only when scored against this board's own answer key, the whole
   benchmark's ({PAPER_TOTAL_QUESTIONS:,} questions), and when their official average is at most
   {taxonomy.STRICT_GAP_MAX_POINTS:g} points above the strict one (more means hedged or unreadable replies).
@@ -78,49 +79,6 @@ RANKING_RULES = f"""
   but keeps each row's rank. Verified submissions count as full coverage when they answer at least
   {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions.
 """
-
-
-class Board:
-    """The entries on display: reported ones (read once) plus the store's verified submissions.
-
-    `key`: the answer key this board serves. A stored result ranks only when it was scored against
-    exactly this key and the key is MMAD's (`scoring.key_caveats`); demo-key rows are labelled synthetic.
-    """
-
-    def __init__(self, store: Store, reported_dir: Path = REPORTED_DIR, *, key: KeyInfo | None = None) -> None:
-        self.store = store
-        self.key = key
-        self.reported = [populate.row_from_reported(e) for e in load_reported(reported_dir)]
-        self.stored: list[Stored] = []
-        self.verified: list[Row] = []
-        self.reload()
-
-    def _row(self, stored: Stored) -> Row:
-        return populate.row_from_submission(stored.id, stored.metadata, stored.result,
-                                            synthetic=self.key is not None and self.key.demo,
-                                            caveats=key_caveats(self.key, stored.result))
-
-    def reload(self) -> None:
-        """Read every stored submission again (start-up, refresh, after a re-score)."""
-        self.stored = self.store.list()
-        self.verified = [self._row(s) for s in self.stored]
-
-    def add(self, stored: Stored) -> None:
-        """A new submission, without re-reading the store."""
-        self.stored = [*self.stored, stored]
-        self.verified = [*self.verified, self._row(stored)]
-
-    @property
-    def rows(self) -> list[Row]:
-        return [*self.verified, *self.reported]
-
-    def find(self, row_id: str) -> Row | None:
-        return next((row for row in self.rows if row.id == row_id), None)
-
-
-def load_reported(folder: str | Path) -> list[dict]:
-    """Every curated entry in a folder, in file-name order."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(folder).glob("*.json"))]
 
 
 class Exports:
@@ -213,11 +171,11 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         chosen = {name: value for name, value in (
             ("sizes", sizes), ("types", types), ("settings", setting_choices), ("exposures", exposures),
             ("measured_by", measured), ("protocols", protocols), ("coverages", coverages)) if value is not None}
-        filters = Filters(str(search or "")[:SEARCH_LIMIT], show=show or populate.COMPARABLE_ONLY,
+        filters = Filters(str(search or "")[:SEARCH_LIMIT], show=show or ranking.COMPARABLE_ONLY,
                           show_reference=True if show_reference is None else bool(show_reference), **chosen)
-        return populate.board_view(board.rows, filters, view or populate.OVERALL)
+        return ranking.board_view(board.rows, filters, view or ranking.OVERALL)
 
-    def refresh_table(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+    def refresh_table(search: str = "", view: str = ranking.OVERALL, show: str = ranking.COMPARABLE_ONLY,
                     sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
                     setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                     measured: list[str] | None = None, protocols: list[str] | None = None,
@@ -227,8 +185,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         the row detail reset to its placeholder."""
         frame, line = board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
                                   protocols, coverages, show_reference, columns)
-        table_update = gr.Dataframe(value=populate.styled(frame), datatype=populate.datatypes(frame),
-                                    column_widths=populate.column_widths(frame), visible=not frame.empty)
+        table_update = gr.Dataframe(value=render.styled(frame), datatype=render.datatypes(frame),
+                                    column_widths=render.column_widths(frame), visible=not frame.empty)
         # a row detail computed for another view would be stale: the table resets it
         return table_update, line, DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)
 
@@ -236,9 +194,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                     coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
         shown = current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                         coverages, show_reference)
-        return populate.table(shown, columns or populate.DEFAULT_COLUMNS, sort_by), summary_line(shown, search, show)
+        return render.table(shown, columns or render.DEFAULT_COLUMNS, sort_by), summary_line(shown, search, show)
 
-    def leaderboard_api(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+    def leaderboard_api(search: str = "", view: str = ranking.OVERALL, show: str = ranking.COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
                         setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                         measured: list[str] | None = None, protocols: list[str] | None = None,
@@ -250,7 +208,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         frame, line = board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
                                   protocols, coverages, show_reference, columns)
         data = frame.astype(object).where(frame.notna(), None).values.tolist()
-        shown = [[populate.fixed(v, "%" if c in populate.PERCENT_COLUMNS else "") if c in populate.NUMBER_COLUMNS
+        shown = [[render.fixed(v, "%" if c in ranking.PERCENT_COLUMNS else "") if c in ranking.NUMBER_COLUMNS
                   else v for c, v in zip(frame.columns, values)] for values in data]
         return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
 
@@ -258,20 +216,20 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         hidden = shown.hidden
         if not shown.rows:
             quoted = search if len(search) <= 60 else search[:60] + "…"  # never echo a user's text unbounded
-            what = f"for “{populate.escape_markdown(quoted)}”" if search else "with these filters"
+            what = f"for “{render.escape_markdown(quoted)}”" if search else "with these filters"
             return (f"**No results** {what} in {shown.view}. Clear the search, widen the filters"
-                    + (f" or show all entries (not comparable, matching: {hidden})." if show != populate.ALL_ENTRIES
+                    + (f" or show all entries (not comparable, matching: {hidden})." if show != ranking.ALL_ENTRIES
                        else "."))
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
-        text = f"Showing {len(shown.rows)} entries in **{populate.escape_markdown(shown.view)}**: {ranked} ranked"
+        text = f"Showing {len(shown.rows)} entries in **{render.escape_markdown(shown.view)}**: {ranked} ranked"
         missing = [r.model for r in board.rows if r.status == "reference"
-                   and populate.numbers(r, shown.view).average is None]
+                   and ranking.numbers(r, shown.view).average is None]
         if missing:
-            text = (f"*Reference lines without numbers for {populate.escape_markdown(shown.view)} are not shown: "
-                    f"{populate.escape_markdown(', '.join(missing))}.* ") + text
+            text = (f"*Reference lines without numbers for {render.escape_markdown(shown.view)} are not shown: "
+                    f"{render.escape_markdown(', '.join(missing))}.* ") + text
         if search:
             text += f" (search matched {len(shown.rows)} of {shown.matched_before_search}; ranks are board ranks)"
-        if show == populate.ALL_ENTRIES:
+        if show == ranking.ALL_ENTRIES:
             return text + ". Rows marked **—** are not comparable with the official full-benchmark ranking " \
                           "(reasons in *Not ranked because*); they are never ranked."
         return text + f". {hidden} entries that are not comparable (other setting, metric, subset or training on " \
@@ -293,7 +251,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         return (charts_module.bar_figure(shown, references), charts_module.radar_figure(entries, kept, shown.view),
                 gr.Dropdown(choices=picker, value=kept))
 
-    def export(search: str = "", view: str = populate.OVERALL, show: str = populate.COMPARABLE_ONLY,
+    def export(search: str = "", view: str = ranking.OVERALL, show: str = ranking.COMPARABLE_ONLY,
                sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
                setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                measured: list[str] | None = None, protocols: list[str] | None = None,
@@ -302,7 +260,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         """The current view as a CSV or JSON file (every field, formula-leading text neutralised)."""
         shown = current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                         coverages, show_reference)
-        return exports.write(populate.plain_table(shown, sort_by or "Average"), fmt)
+        return exports.write(render.plain_table(shown, sort_by or "Average"), fmt)
 
     def row_detail(view: str, evt: gr.SelectData):
         """The detail panel of the selected row (looked up by the ID column, robust to client-side sorting)."""
@@ -311,9 +269,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         if row is None:
             raise gr.Error(messages.for_page("That row is no longer on the board; reload the page."),
                            print_exception=False)
-        everything = populate.board_view(board.rows, Filters(show=populate.ALL_ENTRIES), view or populate.OVERALL)
+        everything = ranking.board_view(board.rows, Filters(show=ranking.ALL_ENTRIES), view or ranking.OVERALL)
         heatmap = charts_module.category_heatmap(row)
-        return (populate.detail_markdown(row, everything),
+        return (render.detail_markdown(row, everything),
                 gr.Plot(value=heatmap, visible=heatmap is not None))
 
     def status_table() -> pd.DataFrame:
@@ -327,13 +285,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
     def meta_line() -> str:
         key_text = key_info.description if key_info else "none configured"
-        counted = populate.counts(board.rows)
+        counted = ranking.counts(board.rows)
         demo_text = f", {counted['synthetic']} synthetic (demo, never ranked)" if counted["synthetic"] else ""
-        return (f"Last updated: **{populate.last_updated(board.rows)}** · {counted['verified']} verified{demo_text}, "
+        return (f"Last updated: **{ranking.last_updated(board.rows)}** · {counted['verified']} verified{demo_text}, "
                 f"{counted['reported']} reported entries, {counted['reference']} reference lines "
                 f"({counted['ranked']} entries comparable and ranked) · "
-                f"store: {populate.escape_markdown(store.describe())} · answer key: "
-                f"{populate.escape_markdown(key_text)}{startup_note}"
+                f"store: {render.escape_markdown(store.describe())} · answer key: "
+                f"{render.escape_markdown(key_text)}{startup_note}"
                 f"{messages.for_page(' · ' + store.health()) if store.health() else ''}")
 
     def submit(predictions: str | None, model_name: str, link: str = "", license: str = "", size: str = "",
@@ -397,14 +355,14 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                 with gr.Row(equal_height=True):
                     search = gr.Textbox(value="", label="Search", placeholder="model, source, note…  (e.g. qwen 72b)",
                                         scale=3)
-                    view = gr.Dropdown(list(populate.VIEWS), value=populate.OVERALL, label="View", scale=1)
-                    show = gr.Radio(list(populate.SHOW_CHOICES), value=populate.COMPARABLE_ONLY, label="Show",
+                    view = gr.Dropdown(list(ranking.VIEWS), value=ranking.OVERALL, label="View", scale=1)
+                    show = gr.Radio(list(ranking.SHOW_CHOICES), value=ranking.COMPARABLE_ONLY, label="Show",
                                     scale=2, elem_id="show-control")
-                    sort_by = gr.Dropdown(list(populate.SORT_CHOICES), value="Average", label="Sort by", scale=1)
+                    sort_by = gr.Dropdown(list(ranking.SORT_CHOICES), value="Average", label="Sort by", scale=1)
                 with gr.Accordion("Filters (they apply to both Show choices)", open=False):
                     with gr.Row():
-                        types = gr.CheckboxGroup(list(populate.TYPES), value=list(populate.TYPES), label="Type")
-                        sizes = gr.CheckboxGroup(list(populate.SIZE_BUCKETS), value=list(populate.SIZE_BUCKETS),
+                        types = gr.CheckboxGroup(list(ranking.TYPES), value=list(ranking.TYPES), label="Type")
+                        sizes = gr.CheckboxGroup(list(ranking.SIZE_BUCKETS), value=list(ranking.SIZE_BUCKETS),
                                                  label="Size")
                         setting_choices = gr.CheckboxGroup(list(taxonomy.SETTINGS), value=list(taxonomy.SETTINGS),
                                                            label="Setting")
@@ -421,7 +379,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                                                      label="Coverage")
                         show_reference = gr.Checkbox(value=True, label="Show reference lines (human, random)")
                 with gr.Accordion("Columns", open=False):
-                    columns = gr.CheckboxGroup(list(populate.OPTIONAL_COLUMNS), value=list(populate.DEFAULT_COLUMNS),
+                    columns = gr.CheckboxGroup(list(render.OPTIONAL_COLUMNS), value=list(render.DEFAULT_COLUMNS),
                                                label="Columns shown")
                 note = gr.Markdown(elem_id="board-note")
                 table = gr.Dataframe(interactive=False, pinned_columns=2, wrap=False, max_height=640,
@@ -456,7 +414,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
                     license_box = gr.Textbox(value="", label="License", placeholder="e.g. apache-2.0, proprietary")
                     size = gr.Textbox(value="", label="Size (parameters)", placeholder="e.g. 7B")
                 with gr.Row():
-                    model_type = gr.Dropdown(list(populate.TYPES), value="open", label="Type")
+                    model_type = gr.Dropdown(list(ranking.TYPES), value="open", label="Type")
                     setting = gr.Dropdown(list(taxonomy.SETTINGS), value=DEFAULT_SETTING, label="Setting")
                     training_exposure = gr.Dropdown(list(taxonomy.TRAINING_EXPOSURES), value=DEFAULT_TRAINING_EXPOSURE,
                                                     label="Training exposure to MMAD, its source datasets or other "
