@@ -40,17 +40,37 @@ def resampled_sums(vectors: dict[str, dict[str, list[int]]], sources: Sequence[s
     return sums
 
 
-def table_series(sums: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    """The result's numbers per resample, shaped like a result: {"average", "subtasks": {column},
-    "sources": {source: {"average", "subtasks": {column}}}}, each a vector over resamples."""
-    sources = {}
+#: Where a number sits in a result: ("average",), ("subtasks", column), ("sources", source, "average")
+#: or ("sources", source, "subtasks", column).
+Path = tuple[str, ...]
+
+
+def table_series(sums: dict[str, Any], columns: Sequence[str]) -> dict[Path, Any]:
+    """Path → the result's number at that path, per resample (a vector over the rows of `sums`):
+    the Average, each column's average over sources, each source's average and each cell."""
+    series: dict[Path, Any] = {}
+    averages = []
+    per_source = {}
     for source, matrix in sums.items():
-        scores = subtask_scores(matrix.T, columns)
-        sources[source] = {"average": mean(list(scores.values())), "subtasks": scores}
-    rows = list(sources.values())
-    return {"average": mean([row["average"] for row in rows]),
-            "subtasks": {column: mean([row["subtasks"][column] for row in rows]) for column in columns},
-            "sources": sources}
+        scores = per_source[source] = subtask_scores(matrix.T, columns)
+        averages.append(mean(list(scores.values())))
+        series["sources", source, "average"] = averages[-1]
+        series.update({("sources", source, "subtasks", column): scores[column] for column in columns})
+    series["average",] = mean(averages)
+    series.update({("subtasks", column): mean([scores[column] for scores in per_source.values()])
+                   for column in columns})
+    return series
+
+
+def nest(flat: dict[Path, Any]) -> dict[str, Any]:
+    """{path: value} → the nested dict of a result: {"average", "subtasks", "sources": {...}}."""
+    out: dict[str, Any] = {"average": flat.get(("average",)), "subtasks": {}, "sources": {}}
+    for path, value in flat.items():
+        target = out
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+    return out
 
 
 def percentile_bounds(series: Any, level: float = LEVEL) -> tuple[list[float], list[float]]:
@@ -74,28 +94,12 @@ def _percentile_rows(ordered: Any, q: float) -> list[float]:
     return (high - step * (1 - gamma) if gamma >= 0.5 else low + step * gamma).tolist()
 
 
-def _bounds_like(series: dict[str, Any], level: float) -> dict[str, Any]:
-    """[low, high] for every vector of a `table_series` shape, from one sort of all of them."""
+def bounds(series: dict[Path, Any], level: float = LEVEL) -> dict[Path, list[float]]:
+    """Path → [low, high] percentile interval of each vector of `series`, from one sort of all."""
     import numpy as np
 
-    names = [("average",)] + [("subtasks", c) for c in series["subtasks"]]
-    names += [("sources", s, *rest) for s, row in series["sources"].items()
-              for rest in [("average",)] + [("subtasks", c) for c in row["subtasks"]]]
-
-    def get(path: tuple[str, ...]) -> Any:
-        value = series
-        for part in path:
-            value = value[part]
-        return value
-
-    lows, highs = percentile_bounds(np.stack([get(path) for path in names]), level)
-    out: dict[str, Any] = {"subtasks": {}, "sources": {s: {"subtasks": {}} for s in series["sources"]}}
-    for path, low, high in zip(names, lows, highs):
-        target = out
-        for part in path[:-1]:
-            target = target[part]
-        target[path[-1]] = [low, high]
-    return out
+    lows, highs = percentile_bounds(np.stack(list(series.values())), level)
+    return {path: [low, high] for path, low, high in zip(series, lows, highs)}
 
 
 def interval(vectors: dict[str, dict[str, list[int]]], sources: Sequence[str], columns: Sequence[str], *,
@@ -109,8 +113,8 @@ def interval(vectors: dict[str, dict[str, list[int]]], sources: Sequence[str], c
     if resamples <= 0 or not vectors:
         return None
     sums = resampled_sums(vectors, sources, 2 * len(columns) + 4, resamples=resamples, seed=seed)
-    bounds = _bounds_like(table_series(sums, columns), LEVEL)
-    low, high = bounds.pop("average")
+    limits = nest(bounds(table_series(sums, columns)))
+    low, high = limits.pop("average")
     return {"low": low, "high": high, "level": LEVEL, "resamples": resamples, "seed": seed,
-            "unit": "image, resampled within each source", **bounds}
+            "unit": "image, resampled within each source", **limits}
 
