@@ -75,6 +75,29 @@ def _paired_vectors(a: list[Outcome], b: list[Outcome], columns: list[str]) -> d
             for source, images in left.items()}
 
 
+def paired(a: list[Outcome], b: list[Outcome], sources: list[str], columns: list[str], *,
+           resamples: int = bootstrap.DEFAULT_RESAMPLES, seed: int = 0) -> dict[bootstrap.Path, dict[str, Any]]:
+    """Path → SCOPE (see `compare`) for two runs' outcomes on the same questions in the same order."""
+    import numpy as np
+
+    width = 2 * len(columns) + 4
+    vectors = _paired_vectors(a, b, columns)
+    sums = bootstrap.resampled_sums(vectors, sources, 2 * width, resamples=resamples, seed=seed)
+    totals = {source: np.array([add(vectors.get(source, {}).values(), 2 * width)]) for source in sources}
+    boot_a, boot_b, point_a, point_b = (bootstrap.table_series({s: m[:, half] for s, m in table.items()}, columns)
+                                        for table in (sums, totals) for half in (slice(0, width), slice(width, None)))
+    limits = bootstrap.bounds({path: boot_a[path] - boot_b[path] for path in boot_a})
+    discordant = _discordant(a, b)
+    scopes = {}
+    for path, (low, high) in limits.items():
+        a_only, b_only = discordant.get(path, (0, 0))
+        score_a, score_b = float(point_a[path][0]), float(point_b[path][0])
+        scopes[path] = {"a": score_a, "b": score_b, "difference": score_a - score_b, "low": low, "high": high,
+                        "mcnemar_p": mcnemar_p(a_only, b_only), "a_only": a_only, "b_only": b_only,
+                        "verdict": verdict(low, high)}
+    return scopes
+
+
 @gc_paused
 def compare(predictions_a: Predictions | str | Path | bytes, predictions_b: Predictions | str | Path | bytes,
             key: AnswerKey | str | Path, *, resamples: int = bootstrap.DEFAULT_RESAMPLES,
@@ -82,15 +105,13 @@ def compare(predictions_a: Predictions | str | Path | bytes, predictions_b: Pred
     """The paired comparison of run A with run B on `key`'s questions (strict protocol).
 
     Returns {"protocol", "answer_key_sha256", "a": {"predictions_sha256"}, "b": {...}, "level",
-    "resamples", "seed", "average": SCOPE, "subtasks": {subtask: SCOPE},
+    "resamples", "seed", "note", "average": SCOPE, "subtasks": {subtask: SCOPE},
     "sources": {source: {"average": SCOPE, "subtasks": {subtask: SCOPE}}}}, where SCOPE is
     {"a", "b", "difference", "low", "high", "mcnemar_p", "a_only", "b_only", "verdict"}: scores in
     percent, difference = a − b, [low, high] its paired bootstrap 95% interval, a_only/b_only the
     questions of that scope only A (only B) got right, McNemar's exact p-value on them.
     Raises ScoringError on unreadable predictions or resamples < 1.
     """
-    import numpy as np
-
     if resamples < 1:
         raise ScoringError("a comparison needs at least 1 bootstrap resample")
     if not isinstance(key, AnswerKey):
@@ -99,23 +120,8 @@ def compare(predictions_a: Predictions | str | Path | bytes, predictions_b: Pred
     if any(run.key_sha256 != key.sha256 for run in runs):
         raise ScoringError("the predictions were mapped onto a different answer key; read them with this key")
     counted_a, counted_b = (strict(run, key) for run in runs)
-    columns, sources = counted_a.columns, counted_a.sources
-    width = 2 * len(columns) + 4
-    paired = _paired_vectors(counted_a.outcomes, counted_b.outcomes, columns)
-    sums = bootstrap.resampled_sums(paired, sources, 2 * width, resamples=resamples, seed=seed)
-    totals = {source: np.array([add(paired.get(source, {}).values(), 2 * width)]) for source in sources}
-    series = [bootstrap.table_series({s: m[:, half] for s, m in table.items()}, columns)
-              for table in (sums, totals) for half in (slice(0, width), slice(width, None))]
-    (boot_a, boot_b, point_a, point_b) = series
-    limits = bootstrap.bounds({path: boot_a[path] - boot_b[path] for path in boot_a})
-    discordant = _discordant(counted_a.outcomes, counted_b.outcomes)
-    scopes = {}
-    for path, (low, high) in limits.items():
-        a_only, b_only = discordant.get(path, (0, 0))
-        a, b = float(point_a[path][0]), float(point_b[path][0])
-        scopes[path] = {"a": a, "b": b, "difference": a - b, "low": low, "high": high,
-                        "mcnemar_p": mcnemar_p(a_only, b_only), "a_only": a_only, "b_only": b_only,
-                        "verdict": verdict(low, high)}
+    scopes = paired(counted_a.outcomes, counted_b.outcomes, counted_a.sources, counted_a.columns,
+                    resamples=resamples, seed=seed)
     return {"protocol": PROTOCOL, "answer_key_sha256": key.sha256,
             "a": {"predictions_sha256": runs[0].sha256}, "b": {"predictions_sha256": runs[1].sha256},
             "level": bootstrap.LEVEL, "resamples": resamples, "seed": seed,
