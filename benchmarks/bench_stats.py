@@ -9,7 +9,8 @@ paper's counts per (source, subtask)), with a random effect per image (eval/simu
 - `mmad compare`'s false-positive rate on runs of equal skill and its power at a true 1-point
   difference of the Average, for runs unrelated (kappa = 0) or sharing difficulty (kappa = 0.5).
 
-    python benchmarks/bench_stats.py [--runs 200] [--pairs 200] [--rho 0 0.1 0.2 0.3 0.5]
+    python benchmarks/bench_stats.py [--runs 1000] [--boot-runs 200] [--pairs 200] [--rho 0 0.1 0.2 0.3 0.5]
+    python benchmarks/bench_stats.py --predictions RUN.jsonl --key ALL_DATA   # one real run's design effect
 
 Prints JSON. docs/scoring.md quotes its output; DESIGN_EFFECT in eval/stats.py is the ratio at
 ASSUMED_RHO.
@@ -74,7 +75,11 @@ def analytic_half(result: dict, design_effect: float = 1.0) -> float:
 def run_result(layout, right) -> dict:
     """One run's printed cells (what a paper would print), for its analytic interval."""
     vectors = simulate.vectors(layout, right, COLUMNS)
-    table = macro_table({s: add(vectors[s].values(), 2 * len(COLUMNS) + 4) for s in SOURCES}, COLUMNS)
+    return as_reported(macro_table({s: add(vectors[s].values(), 2 * len(COLUMNS) + 4) for s in SOURCES}, COLUMNS))
+
+
+def as_reported(table: dict) -> dict:
+    """A scored table in the shape of a reported row (cells and AD class accuracies)."""
     return {"average": table["average"],
             "sources": {s: {"subtasks": row["subtasks"], "anomaly_detection":
                             {"recall": row["recall"], "overkill": row["overkill"]}} for s, row in table["sources"].items()}}
@@ -115,6 +120,20 @@ def compare_rates(layout, p, rho, kappa, pairs, rng) -> dict:
     return out
 
 
+def measured_on(predictions: str, key_path: str) -> dict:
+    """The design effect of one real run: its bootstrap variance (images resampled) over the
+    analytic variance of the same cells (questions independent), strict protocol."""
+    from eval import read_predictions, score
+
+    key = load_key(key_path)
+    result = score(read_predictions(predictions, key), key, "strict")
+    boot = (result["bootstrap"]["high"] - result["bootstrap"]["low"]) / 2
+    low, high = stats.reported_interval(as_reported(result), questions=len(key))
+    return {"predictions": predictions, "questions": len(key), "average": result["average"],
+            "bootstrap_half_width": boot, "analytic_half_width": (high - low) / 2,
+            "design_effect": (boot / ((high - low) / 2)) ** 2}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="simulated runs per rho for the variance")
@@ -122,7 +141,12 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=200, help="pairs per compare check")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.1, 0.2, ASSUMED_RHO, 0.5])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--predictions", help="measure the design effect of this real run instead (with --key)")
+    parser.add_argument("--key", help="the answer key of --predictions")
     args = parser.parse_args()
+    if args.predictions:
+        print(json.dumps(measured_on(args.predictions, args.key), indent=2))
+        return 0
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mmad.json"

@@ -35,7 +35,7 @@ import mmad_dataset as mm
 LEVEL = 0.95
 AD = "anomaly_discrimination"
 #: Variance inflation of the Average's sampling variance by the correlation of one image's
-#: questions, measured by benchmarks/bench_design_effect.py (docs/scoring.md, "Design effect").
+#: questions, measured by benchmarks/bench_stats.py (docs/scoring.md, "Design effect").
 #: Multiply a variance by it, or a half-width by its square root; `reported_intervals` does the latter
 #: when given `design_effect=DESIGN_EFFECT`. The default there is 1 (independent questions).
 DESIGN_EFFECT = 1.5
