@@ -38,6 +38,7 @@ AD = "anomaly_discrimination"
 #: questions, measured by benchmarks/bench_stats.py (docs/scoring.md, "Design effect").
 #: Multiply a variance by it, or a half-width by its square root; `reported_intervals` does the latter
 #: when given `design_effect=DESIGN_EFFECT`. The default there is 1 (independent questions).
+#: Measured for the Average; a single cell's questions mostly come from distinct images, so its own factor is nearer 1.
 DESIGN_EFFECT = 1.5
 
 
@@ -102,9 +103,13 @@ def benchmark_counts(questions: float = mm.PAPER_TOTAL_QUESTIONS) -> dict[str, d
     return counts
 
 
+def _number(value: Any) -> float | None:
+    """A printed number, None for anything else (null, a dash, a missing key)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _printed(table: Mapping[str, Any] | None, subtask: str) -> float | None:
-    value = ((table or {}).get("subtasks") or {}).get(subtask)
-    return float(value) if isinstance(value, (int, float)) else None
+    return _number(((table or {}).get("subtasks") or {}).get(subtask))
 
 
 def _class_accuracies(table: Mapping[str, Any] | None, balanced: float) -> tuple[float, float]:
@@ -112,9 +117,9 @@ def _class_accuracies(table: Mapping[str, Any] | None, balanced: float) -> tuple
     (recall = abnormal accuracy, overkill = 100 − normal accuracy) where printed, else both taken
     equal to the balanced accuracy."""
     detection = (table or {}).get("anomaly_detection") or {}
-    recall, overkill = detection.get("recall"), detection.get("overkill")
-    if isinstance(recall, (int, float)) and isinstance(overkill, (int, float)):
-        return 100 - float(overkill), float(recall)
+    recall, overkill = _number(detection.get("recall")), _number(detection.get("overkill"))
+    if recall is not None and overkill is not None:
+        return 100 - overkill, recall
     return balanced, balanced
 
 
@@ -125,12 +130,13 @@ def _cell_variances(result: Mapping[str, Any], counts: dict[str, dict[str, float
     variances: dict[str, dict[str, float]] = {}
     for source in mm.SOURCES:
         table = sources.get(source)
-        fallback = (table or {}).get("average", result["average"])
+        fallback = _number((table or {}).get("average"))
+        fallback = float(result["average"]) if fallback is None else fallback
         cells: dict[str, float] = {}
         for subtask in mm.SUBTASKS:
             own = _printed(table, subtask)
             accuracy = own if own is not None else _printed(result, subtask)
-            accuracy = float(fallback) if accuracy is None else accuracy
+            accuracy = fallback if accuracy is None else accuracy
             n = counts[source]
             if subtask == AD:
                 normal, abnormal = _class_accuracies(table if own is not None else result, accuracy)
@@ -153,7 +159,7 @@ def reported_intervals(result: Mapping[str, Any], *, questions: float | None = m
     or None when a subset's size is not stated. Each interval is estimate ± z·√(design_effect·Var),
     Var propagated through the official average from every (source, subtask) cell (docs/scoring.md).
     """
-    if questions is None or not isinstance(result.get("average"), (int, float)):
+    if questions is None or _number(result.get("average")) is None:
         return None
     if questions <= 0:
         raise ValueError(f"questions must be positive, got {questions!r}")
@@ -174,7 +180,7 @@ def reported_intervals(result: Mapping[str, Any], *, questions: float | None = m
         if source not in variances:
             continue
         row: Intervals = {"subtasks": {}}
-        if isinstance(table.get("average"), (int, float)):
+        if _number(table.get("average")) is not None:
             row["average"] = around(table["average"], sum(variances[source].values()) / n_subtasks ** 2)
         for subtask in mm.SUBTASKS:
             value = _printed(table, subtask)
