@@ -6,11 +6,12 @@ Layout (the same in both):
     verified/<id>/predictions.jsonl   the uploaded file as received (.json for upstream answers JSON)
     verified/<id>/result.json         the current score (both protocols, scorer version, key sha256)
     verified/<id>/history/<n>.json    earlier scores, kept when a re-score replaces result.json
+    summary/<c>.json                  the summary index the board starts from (`space/index.py`)
     index/<claim>.json                one per thing a submission claims (its predictions' content hash,
                                       its user + model + setting): {"submission_id", "model_name", ...}
 
 A submission is written whole or not at all: locally into a temporary folder renamed into place,
-on the Hub as one commit. Ids are generated here; no user input ever becomes a path.
+on the Hub as one commit (with its summary-index shard). Ids are generated here; no user input ever becomes a path.
 
 The index makes duplicates a property of the store, not of one app process: a claim file is
 created exclusively (locally) or committed with `parent_commit` after checking it is absent at
@@ -21,6 +22,8 @@ commit that landed although its reply was lost is found when the file is submitt
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -34,6 +37,8 @@ from pathlib import Path
 from typing import Protocol
 
 from mmad_dataset import MMADError
+
+from . import index
 
 VERIFIED = "verified"
 INDEX = "index"
@@ -131,11 +136,19 @@ def rescored_files(previous: Stored, result: dict) -> dict[str, bytes]:
 
 
 class Store(Protocol):
-    """What the app, the submit handler and the re-scorer need from storage."""
+    """What the app, the submit handler and the re-scorer need from storage.
+
+    `list` reads every entry whole (re-scoring); `summaries` reads the summary index (the board,
+    the submitter's checks): results there lack the breakdowns of `index.DETAIL_ONLY` and history,
+    which `get` reads for one entry. `generation` changes whenever what `summaries` returns may have."""
 
     def describe(self) -> str: ...
     def health(self) -> str: ...
     def list(self) -> list[Stored]: ...
+    def summaries(self) -> list[Stored]: ...
+    def verify_summaries(self) -> int: ...
+    def generation(self) -> tuple: ...
+    def get(self, submission_id: str) -> Stored: ...
     def save(self, files: Files) -> None: ...
     def predictions(self, stored: Stored) -> bytes: ...
     def replace_results(self, updates: dict[str, bytes]) -> None: ...
@@ -149,13 +162,27 @@ def _read_json(path: Path) -> dict:
     return data
 
 
+def check_entry(metadata: object, result: object) -> None:
+    """What every shown entry must have, read whole or from the index; ValueError otherwise."""
+    official = result.get("official") if isinstance(result, dict) else None
+    average = official.get("average") if isinstance(official, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("model_name"), str) \
+            or type(average) not in (int, float):
+        raise ValueError("metadata.json has no model_name or result.json no official average")
+
+
+def _valid_record(submission_id: str, metadata: object, result: object) -> bool:
+    try:
+        check_entry(metadata, result)
+    except ValueError:
+        return False
+    return bool(SUBMISSION_ID.fullmatch(submission_id))
+
+
 def _read_submission(path: Path) -> Stored:
     """One submission folder; raises ValueError/OSError when a file is missing, unparsable or misshapen."""
     metadata, result = _read_json(path / "metadata.json"), _read_json(path / "result.json")
-    official = result.get("official")
-    average = official.get("average") if isinstance(official, dict) else None
-    if not isinstance(metadata.get("model_name"), str) or type(average) not in (int, float):
-        raise ValueError("metadata.json has no model_name or result.json no official average")
+    check_entry(metadata, result)
     history = tuple(_read_json(p) for p in sorted((path / "history").glob("*.json")))
     return Stored(path.name, metadata, result, history)
 
@@ -166,6 +193,7 @@ class LocalStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.unreadable: dict[str, str] = {}
+        self._fixed = 0
 
     def describe(self) -> str:
         return "local folder"
@@ -192,6 +220,129 @@ class LocalStore:
         self.unreadable = unreadable
         return found
 
+    def get(self, submission_id: str) -> Stored:
+        """One entry read whole (row detail); StorageError when it is gone or unreadable."""
+        try:
+            return _read_submission(self.root / VERIFIED / check_id(submission_id))
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"submission {submission_id} could not be read ({type(exc).__name__})") from None
+
+    # --- the summary index (space/index.py) -----------------------------------------------------
+
+    def summaries(self) -> list[Stored]:
+        """Every submission as indexed, without parsing the entries: damaged or missing shards, and
+        entries added or removed behind the index's back (another instance, by hand) are reconciled
+        with a listing of `verified/`; changed contents are caught by `verify_summaries`."""
+        return self._reconcile(dict.fromkeys(self._entry_ids()))
+
+    def verify_summaries(self) -> int:
+        """Check every record against its entry's bytes (hashed, not parsed) and rebuild what differs;
+        the number of records read again or dropped. Slow on a big store: run it in the background."""
+        self._reconcile({sid: self._blobs(sid) for sid in self._entry_ids()})
+        return self._fixed
+
+    def generation(self) -> tuple:
+        """Changes when an index shard is rewritten or an entry folder appears or goes (one stat each)."""
+        paths = [self.root / VERIFIED, *(self.root / index.shard_path(s) for s in index.SHARDS)]
+        return tuple(_stamp(path) for path in paths)
+
+    def indexed(self) -> dict[str, dict | None]:
+        """Shard → its records (empty when missing, None when damaged), as the files hold them now."""
+        shards: dict[str, dict | None] = {}
+        for shard in index.SHARDS:
+            try:
+                content = (self.root / index.shard_path(shard)).read_bytes()
+            except FileNotFoundError:
+                shards[shard] = {}
+                continue
+            except OSError:
+                shards[shard] = None
+                continue
+            shards[shard] = index.decode_shard(content, shard, _valid_record)
+        return shards
+
+    def _entry_ids(self) -> list[str]:
+        folder = self.root / VERIFIED
+        return [name for name in os.listdir(folder) if SUBMISSION_ID.fullmatch(name)] if folder.is_dir() else []
+
+    def _blobs(self, submission_id: str) -> dict[str, str]:
+        folder = self.root / VERIFIED / submission_id
+        try:
+            return {part: index.blob_id((folder / f"{part}.json").read_bytes()) for part in ("metadata", "result")}
+        except OSError:
+            return {}
+
+    def record(self, submission_id: str) -> dict:
+        """The index record of an entry on disk; OSError/ValueError when it cannot be shown."""
+        folder = self.root / VERIFIED / submission_id
+        rec = index.record((folder / "metadata.json").read_bytes(), (folder / "result.json").read_bytes())
+        check_entry(rec["metadata"], rec["result"])
+        return rec
+
+    def _reconcile(self, entries: dict[str, dict | None]) -> list[Stored]:
+        """Bring the index in line with `entries` (see `index.plan`), under the index lock when anything
+        must be written; a store that cannot be written to is still shown right, from memory."""
+        shards = self.indexed()
+        self._fixed, self.unreadable = 0, {}
+        if index.plan(shards, entries).shards:
+            try:
+                with self._index_lock():
+                    shards = self._apply_plan(entries, write=True)
+            except OSError:
+                shards = self._apply_plan(entries, write=False)
+        return index_entries(shards)
+
+    def _apply_plan(self, entries: dict[str, dict | None], *, write: bool) -> dict[str, dict | None]:
+        shards = self.indexed()  # read again: another writer may have changed it meanwhile
+        todo = index.plan(shards, entries)
+        records, self.unreadable = self.read_records(todo.read)
+        touched = index.apply(shards, records, [*todo.drop, *self.unreadable], reset=todo.damaged)
+        self._fixed = len(todo.read) + len(todo.drop)
+        if write:
+            self._write_shards(touched)
+        return {**shards, **touched}
+
+    def read_records(self, ids: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
+        records, unreadable = {}, {}
+        for sid in ids:
+            try:
+                records[sid] = self.record(sid)
+            except FileNotFoundError:  # gone meanwhile, or a folder without its files: not an entry
+                unreadable[sid] = "FileNotFoundError: incomplete entry"
+            except (OSError, ValueError) as exc:
+                unreadable[sid] = f"{type(exc).__name__}: {str(exc)[:80]}"
+        return records, unreadable
+
+    def _write_shards(self, touched: dict[str, dict]) -> None:
+        """Each shard replaced atomically; call under `_index_lock`."""
+        for shard, records in touched.items():
+            target = self.root / index.shard_path(shard)
+            temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+            temporary.write_bytes(index.encode_shard(records))
+            os.replace(temporary, target)
+
+    @contextlib.contextmanager
+    def _index_lock(self):
+        """One writer of the index at a time, across threads and processes sharing this folder."""
+        folder = self.root / index.SUMMARY
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def replace_shards(self, touched: dict[str, dict]) -> None:
+        with contextlib.suppress(OSError), self._index_lock():
+            self._write_shards(touched)
+
+    def put_records(self, records: dict[str, dict]) -> None:
+        """Index records written after their entries; a failure only leaves the index stale, which the
+        next reconciliation repairs (the entry is stored, which is what counts)."""
+        with contextlib.suppress(OSError), self._index_lock():
+            shards = {index.shard_of(sid): None for sid in records}
+            current = self.indexed()
+            shards.update({s: current[s] for s in shards})
+            self._write_shards(index.apply(shards, records))
+
     def save(self, files: Files) -> None:
         """Take the claims exclusively, then write into a temporary sibling folder renamed into place
         (atomic on one filesystem). A failure releases the claims taken."""
@@ -213,6 +364,8 @@ class LocalStore:
             for path in taken:
                 path.unlink(missing_ok=True)
             raise StorageError(f"could not write the submission ({exc}); nothing was stored") from None
+        with contextlib.suppress(OSError, ValueError):
+            self.put_records({final.name: self.record(final.name)})
 
     def _claim(self, claims: dict[str, bytes]) -> list[Path]:
         taken: list[Path] = []
@@ -265,9 +418,19 @@ class LocalStore:
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
             temporary.write_bytes(updates[path])
             os.replace(temporary, target)
+        records, _ = self.read_records(sorted({path.split("/")[1] for path in updates if path.startswith(VERIFIED)}))
+        self.put_records(records)
 
     def refresh(self) -> None:
         """Nothing to do: the folder is the truth."""
+
+
+def _stamp(path: Path) -> tuple:
+    try:
+        info = path.stat()
+    except OSError:
+        return ()
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def mirror_folder(base: str | Path, repo_id: str) -> Path:
@@ -350,38 +513,131 @@ class HubStore:
         return self._call(lambda: self.api.repo_info(self.repo_id, repo_type="dataset").sha, "read the repo's head")
 
     def refresh(self) -> None:
-        """Bring the mirror to the repo's head and prune what the repo no longer holds. When the Hub
-        does not answer, the mirror stays as it was and `health()` says so; nothing is raised."""
-        from huggingface_hub import snapshot_download
-
+        """Bring the mirror's index to the repo's head: one listing of the repo (with each file's blob
+        id), the index shards, and only the entries the index lacks or holds stale, which are then
+        indexed and the repaired shards committed back. When the Hub does not answer, the mirror stays
+        as it was and `health()` says so; nothing is raised."""
         try:
             head = self._head()
-            names = self._call(lambda: self.api.list_repo_files(self.repo_id, repo_type="dataset", revision=head),
-                               "list the submissions repo")
-            held = {p.split("/")[1] for p in names if p.startswith(f"{VERIFIED}/") and p.count("/") >= 2}
-            self._call(lambda: snapshot_download(
-                self.repo_id, repo_type="dataset", revision=head, local_dir=self.mirror.root,
-                endpoint=self.api.endpoint, token=self.api.token,
-                allow_patterns=[f"{VERIFIED}/*/metadata.json", f"{VERIFIED}/*/result.json",
-                                f"{VERIFIED}/*/history/*.json"]), "read the submissions repo")
+            listing = self._call(lambda: {f.path: f.blob_id for f in self.api.list_repo_tree(
+                self.repo_id, repo_type="dataset", revision=head, recursive=True) if hasattr(f, "blob_id")},
+                "list the submissions repo")
+            self._download(head, [f"{index.SUMMARY}/*.json"])
+            entries = _listed_entries(listing)
+            with self._lock:
+                self._prune(set(entries), listing)
+                shards = self.mirror.indexed()
+            todo = index.plan(shards, entries)
+            if todo.shards:
+                self._repair(head, shards, todo)
         except StorageError as exc:
             self._outage = str(exc)
             return
         with self._lock:
-            self._prune(held)
             self._revision_file().write_text(head + "\n", encoding="utf-8")
             self._outage = ""
 
-    def _prune(self, held: set[str]) -> None:
-        """Submissions the repo no longer holds (deleted on the Hub) leave the mirror."""
+    def _download(self, revision: str, patterns: list[str]) -> None:
+        from huggingface_hub import snapshot_download
+
+        self._call(lambda: snapshot_download(
+            self.repo_id, repo_type="dataset", revision=revision, local_dir=self.mirror.root,
+            endpoint=self.api.endpoint, token=self.api.token, allow_patterns=patterns), "read the submissions repo")
+
+    def _repair(self, head: str, shards: dict, todo: index.Plan) -> None:
+        """Index the entries `todo` names from their files, and commit the repaired shards (best
+        effort: if another commit won, the next refresh repairs what is still missing)."""
+        wanted = todo.read if len(todo.read) <= 200 else ["*"]  # a pattern per entry is slow to match
+        self._download(head, [f"{VERIFIED}/{sid}/{name}" for sid in wanted for name in ("metadata.json", "result.json")])
+        with self._lock:
+            records, unreadable = self.mirror.read_records(todo.read)
+            touched = index.apply(shards, records, [*todo.drop, *unreadable], reset=todo.damaged)
+            self.mirror.replace_shards(touched)
+            self.mirror.unreadable = unreadable
+        with contextlib.suppress(StorageError):
+            self._commit({index.shard_path(s): index.encode_shard(r) for s, r in touched.items()},
+                         "Rebuild the summary index", parent=head)
+
+    def _prune(self, held: set[str], listing: dict[str, str]) -> None:
+        """Submissions (and index shards) the repo no longer holds (deleted on the Hub) leave the mirror."""
         folder = self.mirror.root / VERIFIED
         for path in folder.iterdir() if folder.is_dir() else ():
             if path.name not in held:
                 shutil.rmtree(path, ignore_errors=True)
+        for shard in index.SHARDS:
+            if index.shard_path(shard) not in listing:
+                (self.mirror.root / index.shard_path(shard)).unlink(missing_ok=True)
 
     def list(self) -> list[Stored]:
+        """Every entry whole (re-scoring): the mirror is completed first when the Hub answers."""
+        revision = self._mirrored_revision()
+        if revision and not self._outage:
+            with contextlib.suppress(StorageError):
+                self._download(revision, [f"{VERIFIED}/*/metadata.json", f"{VERIFIED}/*/result.json",
+                                          f"{VERIFIED}/*/history/*.json"])
         with self._lock:
             return self.mirror.list()
+
+    def summaries(self) -> list[Stored]:
+        with self._lock:
+            return index_entries(self.mirror.indexed())
+
+    def verify_summaries(self) -> int:
+        """Nothing more to do: `refresh` checked every record against the repo's blob ids."""
+        return 0
+
+    def generation(self) -> tuple:
+        return self.mirror.generation()
+
+    def get(self, submission_id: str) -> Stored:
+        from huggingface_hub import hf_hub_download
+
+        revision = self._mirrored_revision() or None
+        for name in ("metadata.json", "result.json"):
+            path = f"{VERIFIED}/{check_id(submission_id)}/{name}"
+            self._call(lambda: hf_hub_download(self.repo_id, path, repo_type="dataset", revision=revision,
+                                               local_dir=self.mirror.root, token=self.api.token,
+                                               endpoint=self.api.endpoint), f"download {path}")
+        with self._lock:
+            return self.mirror.get(submission_id)
+
+    def _shards_at(self, head: str, names: set[str]) -> dict[str, dict | None]:
+        """The index shards `names` as committed at `head` (None when damaged: rebuilt by the next refresh)."""
+        from huggingface_hub import hf_hub_download
+
+        shards: dict[str, dict | None] = {}
+        for shard in names:
+            try:
+                local = self._call(lambda: hf_hub_download(self.repo_id, index.shard_path(shard), repo_type="dataset",
+                                                           revision=head, token=self.api.token,
+                                                           endpoint=self.api.endpoint), "read the summary index")
+            except _HubError as exc:
+                if exc.status != 404:
+                    raise
+                shards[shard] = {}
+                continue
+            shards[shard] = index.decode_shard(Path(local).read_bytes(), shard, _valid_record)
+        return shards
+
+    def _commit_on_head(self, contents: dict[str, bytes], records: dict[str, dict], message: str,
+                        check=lambda head: None) -> None:
+        """Commit `contents` with the index shards updated by `records`, on top of exactly the head the
+        shards were read at; retried when another commit landed first. `check(head)` may refuse."""
+        for _ in range(COMMIT_ATTEMPTS):
+            head = self._head()
+            check(head)
+            shards = self._shards_at(head, {index.shard_of(sid) for sid in records})
+            updated = index.apply(shards, records)
+            try:
+                self._commit({**contents, **{index.shard_path(s): index.encode_shard(r) for s, r in updated.items()}},
+                             message, parent=head)
+                return
+            except _HubError as exc:
+                if exc.status != 412:  # 412: a commit landed since `head`; read the shards again on top of it
+                    raise
+            time.sleep(secrets.randbelow(100) / 1000)
+        raise StorageError(f"the submissions repo kept moving; {COMMIT_ATTEMPTS} commits were overtaken, "
+                           "nothing was stored; submit again")
 
     def _commit(self, contents: dict[str, bytes], message: str, parent: str | None = None) -> None:
         from huggingface_hub import CommitOperationAdd
@@ -415,23 +671,21 @@ class HubStore:
         return None
 
     def save(self, files: Files) -> None:
-        """Check the claims at the head, commit on top of exactly that head, retry if another commit won."""
+        """Check the claims at the head, commit the entry, its claims and its index shard on top of
+        exactly that head, retry if another commit won."""
         contents = {**files.contents, **{claim_path(c): r for c, r in files.claims.items()}}
-        for _ in range(COMMIT_ATTEMPTS):
-            head = self._head()
+        base = f"{VERIFIED}/{files.submission_id}"
+        try:
+            record = index.record(files.contents[f"{base}/metadata.json"], files.contents[f"{base}/result.json"])
+        except (KeyError, ValueError):
+            raise StorageError("a submission needs its metadata.json and result.json; nothing was stored") from None
+
+        def check(head: str) -> None:
             held = self._held_claim(files.claims, head)
             if held is not None:
                 raise held
-            try:
-                self._commit(contents, f"Add submission {files.submission_id}", parent=head)
-                break
-            except _HubError as exc:
-                if exc.status != 412:  # 412: a commit landed since `head`; check the claims again on top of it
-                    raise
-            time.sleep(secrets.randbelow(100) / 1000)
-        else:
-            raise StorageError(f"the submissions repo kept moving; {COMMIT_ATTEMPTS} commits were overtaken, "
-                               "nothing was stored; submit again")
+        self._commit_on_head(contents, {files.submission_id: record}, f"Add submission {files.submission_id}",
+                             check)
         with self._lock:
             try:
                 self.mirror.save(Files(files.contents))
@@ -447,10 +701,35 @@ class HubStore:
         return Path(path).read_bytes()
 
     def replace_results(self, updates: dict[str, bytes]) -> None:
-        if updates:
-            self._commit(updates, f"Re-score {len([p for p in updates if p.endswith('result.json')])} submissions")
-            with self._lock:
-                self.mirror.replace_results(updates)
+        """One commit of the new results, their history and the index shards they change."""
+        if not updates:
+            return
+        records = {}
+        for path, content in updates.items():
+            parts = path.split("/")
+            if parts[0] == VERIFIED and parts[-1] == "result.json":
+                metadata = (self.mirror.root / VERIFIED / parts[1] / "metadata.json").read_bytes()
+                records[parts[1]] = index.record(metadata, content)
+        self._commit_on_head(updates, records, f"Re-score {len(records)} submissions")
+        with self._lock:
+            self.mirror.replace_results(updates)
+
+
+def index_entries(shards: dict[str, dict | None]) -> list[Stored]:
+    """The index's records as summaries, by id."""
+    found = {sid: rec for records in shards.values() if records for sid, rec in records.items()}
+    return [Stored(sid, found[sid]["metadata"], found[sid]["result"]) for sid in sorted(found)]
+
+
+def _listed_entries(listing: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Submission id → blob ids of its metadata.json and result.json, from a repo listing."""
+    entries: dict[str, dict[str, str]] = {}
+    for path, blob in listing.items():
+        parts = path.split("/")
+        if len(parts) == 3 and parts[0] == VERIFIED and parts[2] in ("metadata.json", "result.json") \
+                and SUBMISSION_ID.fullmatch(parts[1]):
+            entries.setdefault(parts[1], {})[parts[2].removesuffix(".json")] = blob
+    return entries
 
 
 class _HubError(StorageError):

@@ -99,8 +99,8 @@ def test_hub_store_writes_one_commit_per_submission_and_reads_back(fake_hub, tmp
     sid = new_submission_id()
     store.save(_files(sid))
     assert fake_hub.commit_count(REPO) == before + 1
-    assert sorted(fake_hub.files(REPO)) == ([".gitattributes"] + [f"verified/{sid}/{n}" for n in
-                                            ("metadata.json", "predictions.jsonl", "result.json")])
+    assert sorted(fake_hub.files(REPO)) == ([".gitattributes", f"summary/{sid[-1]}.json"] + [
+        f"verified/{sid}/{n}" for n in ("metadata.json", "predictions.jsonl", "result.json")])
     fresh = HubStore(REPO, token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url)
     [stored] = fresh.list()
     assert stored.id == sid and fresh.predictions(stored) == _files(sid).contents[f"verified/{sid}/predictions.jsonl"]
@@ -108,6 +108,7 @@ def test_hub_store_writes_one_commit_per_submission_and_reads_back(fake_hub, tmp
     assert fake_hub.commit_count(REPO) == before + 2
     third = HubStore(REPO, token="t", mirror=tmp_path / "m3", endpoint=fake_hub.url)
     assert third.list()[0].result["official"]["average"] == 70.0 and len(third.list()[0].history) == 1
+    assert [s.result["official"]["average"] for s in third.summaries()] == [70.0]  # the re-score's commit indexed it
 
 
 def test_hub_commit_failure_loses_nothing_and_says_why(fake_hub, tmp_path):

@@ -1,0 +1,145 @@
+"""The store's summary index: what the board needs of every submission, in a few shard files.
+
+A stored result is ~100 KB (per-category and per-defect breakdowns, bootstrap intervals per
+subtask); the table needs a few hundred bytes of it. Reading every entry made start-up grow with
+the store (10,000 entries: ~1 GB of JSON). The index holds, per submission, its metadata, its
+result without the breakdowns only the row detail shows (`summarize_result`), and the git blob
+ids of the two files it was made from, so that it can be checked against the entries without
+parsing them (on the Hub, against one listing of the repo).
+
+Layout, beside `verified/` (the same locally and in a Hub repo):
+
+    summary/<c>.json   {"format": 1, "entries": {"<submission id>": RECORD}}, c = last hex digit of the id
+    RECORD             {"metadata": {...}, "result": {...summary...},
+                        "files": {"metadata": <git blob sha1>, "result": <git blob sha1>}}
+
+Sixteen shards keep each update (one per submission or re-score, in the same write or Hub
+commit as the entry) small. Entries are the truth: a shard that is missing, damaged or stale is
+rebuilt from them (`plan`), never the other way round. Pure: bytes and dicts in and out; the
+stores in `space/storage.py` do the reading and writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+SUMMARY = "summary"
+FORMAT = 1
+SHARDS = "0123456789abcdef"
+#: What only the row detail shows (and most of a result's size); re-read from the entry on demand.
+DETAIL_ONLY = ("categories", "defects", "position_bias")
+
+Record = dict
+Validator = Callable[[str, object, object], bool]
+
+
+def shard_of(submission_id: str) -> str:
+    """The shard of a submission: the last digit of its random part, so shards fill evenly."""
+    return submission_id[-1]
+
+
+def shard_path(shard: str) -> str:
+    return f"{SUMMARY}/{shard}.json"
+
+
+def blob_id(content: bytes) -> str:
+    """The git blob id of a file's bytes: what the Hub lists as its `oid`, computable here too."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def _without_breakdowns(part: Mapping) -> dict:
+    kept = {k: v for k, v in part.items() if k not in DETAIL_ONLY}
+    bootstrap = kept.get("bootstrap")
+    if isinstance(bootstrap, Mapping) and isinstance(bootstrap.get("sources"), Mapping):
+        # the per-source intervals of the average stay (views rank by source); per-subtask ones go
+        sources = {name: {"average": s.get("average")} for name, s in bootstrap["sources"].items()
+                   if isinstance(s, Mapping)}
+        kept["bootstrap"] = {**bootstrap, "sources": sources}
+    return kept
+
+
+def summarize_result(result: Mapping) -> dict:
+    """A result as the table needs it: every field but the breakdowns in DETAIL_ONLY."""
+    return {key: _without_breakdowns(value) if key in ("official", "strict") and isinstance(value, Mapping)
+            else value for key, value in result.items()}
+
+
+def record(metadata_bytes: bytes, result_bytes: bytes) -> Record:
+    """The index record of one entry from its two files' bytes (raises ValueError when unparsable)."""
+    metadata, result = json.loads(metadata_bytes), json.loads(result_bytes)
+    if not isinstance(metadata, dict) or not isinstance(result, dict):
+        raise ValueError("not a JSON object")
+    return {"metadata": metadata, "result": summarize_result(result),
+            "files": {"metadata": blob_id(metadata_bytes), "result": blob_id(result_bytes)}}
+
+
+def decode_shard(content: bytes, shard: str, valid: Validator) -> dict[str, Record] | None:
+    """A shard's records, or None when it is damaged: unparsable, another format, a record of the
+    wrong shape or one that `valid(id, metadata, result)` refuses. A damaged shard is rebuilt whole."""
+    try:
+        data = json.loads(content)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    entries = data.get("entries") if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(entries, dict):
+        return None
+    for sid, rec in entries.items():
+        files = rec.get("files") if isinstance(rec, dict) else None
+        if not (isinstance(sid, str) and sid[-1:] == shard and isinstance(files, dict)
+                and all(isinstance(files.get(k), str) for k in ("metadata", "result"))
+                and valid(sid, rec.get("metadata"), rec.get("result"))):
+            return None
+    return entries
+
+
+def encode_shard(entries: Mapping[str, Record]) -> bytes:
+    """Compact (the index is read at every start), keys sorted so equal shards are equal bytes."""
+    return json.dumps({"format": FORMAT, "entries": dict(sorted(entries.items()))}, ensure_ascii=False,
+                      separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+@dataclass
+class Plan:
+    """What reconciling the index with the entries found: entries to (re)read into it, ids to drop,
+    and the shards whose file must be written (changed, or damaged and so rewritten)."""
+
+    read: list[str] = field(default_factory=list)
+    drop: list[str] = field(default_factory=list)
+    damaged: set[str] = field(default_factory=set)
+
+    @property
+    def shards(self) -> set[str]:
+        return {shard_of(sid) for sid in (*self.read, *self.drop)} | self.damaged
+
+
+def plan(shards: Mapping[str, dict[str, Record] | None], entries: Mapping[str, Mapping[str, str] | None]) -> Plan:
+    """Compare the index (`shards`: shard → records, None when damaged) with the entries
+    (`entries`: id → {"metadata": blob id, "result": blob id}, or None where blob ids are not known
+    and presence alone is checked). Every entry of a damaged shard is read again."""
+    result = Plan(damaged={s for s, records in shards.items() if records is None})
+    indexed = {sid: rec for records in shards.values() if records for sid, rec in records.items()}
+    for sid, blobs in entries.items():
+        rec = indexed.get(sid)
+        if shard_of(sid) in result.damaged or rec is None or (blobs is not None and rec["files"] != dict(blobs)):
+            result.read.append(sid)
+    result.drop = [sid for sid in indexed if sid not in entries]
+    return result
+
+
+def apply(shards: Mapping[str, dict[str, Record] | None], records: Mapping[str, Record],
+          drop: Iterable[str] = (), reset: Iterable[str] = ()) -> dict[str, dict[str, Record]]:
+    """The shards that `records`, `drop` and `reset` (damaged shards, rewritten whole) touch, updated;
+    a damaged or missing shard starts empty."""
+    touched: dict[str, dict[str, Record]] = {shard: {} for shard in reset}
+    for sid in {*records, *drop}:
+        shard = shard_of(sid)
+        if shard not in touched:
+            touched[shard] = dict(shards.get(shard) or {})
+        if sid in records:
+            touched[shard][sid] = records[sid]
+        else:
+            touched[shard].pop(sid, None)
+    return touched
