@@ -1,18 +1,26 @@
-"""Leaderboard performance with many stored verified submissions (generated on a small synthetic key).
+"""Leaderboard performance at 0, 1,000 and 10,000 stored verified submissions (small synthetic key).
 
-    python benchmarks/bench_space.py [--submissions 1000] [--runs 3] [--sample 20]
+    python benchmarks/bench_space.py [--sizes 0 1000 10000] [--runs 3] [--calls 10] [--rescore 1000]
 
-Measures, as the median of `--runs` runs:
-- app start-to-ready: `python space/app.py` spawned until `/leaderboard` answers over HTTP;
-- `/leaderboard` latency through gradio_client (median of 20 calls per run);
-- re-score-all: `mmad rescore` in one process over every stored submission, against the time of
-  `mmad score` run once per submission in separate processes. The latter is measured on `--sample`
-  files and extrapolated to all of them (said so in the output).
+For each size, as the median of `--runs` app starts (each on its own hard-linked copy of the store):
+- start-to-ready: `python space/app.py` spawned until `/leaderboard` answers over HTTP;
+- `/leaderboard` latency through gradio_client for several requests (default view, every entry, a
+  search, one MMAD source sorted by another column, a size filter): median of `--calls` calls each;
+- visible after commit: a submission stored by another instance (a second `LocalStore` on the same
+  folder) until the running app's `/leaderboard` lists it;
+- the app's memory: resident set size after the calls, and its peak.
+And at `--rescore` submissions: `mmad rescore` in one process over every stored submission, against
+`mmad score` run once per submission in separate processes (measured on `--sample` files, extrapolated).
+
+Stores are generated once and kept under benchmarks/out/ (keyed by their parameters): `--pool`
+prediction files are really scored, and each stored submission reuses one of them (the files
+hard-linked) with its own metadata, written with its summary-index record as the store writes them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -29,9 +37,17 @@ sys.path.insert(0, str(ROOT))
 
 from mmad.synth import sample_predictions, write_root  # noqa: E402
 from mmad_dataset import load_rows  # noqa: E402
+from space import index  # noqa: E402
 from space.ranking import ALL_ENTRIES  # noqa: E402
 from space.scoring import RESAMPLES, KeyInfo, score_bytes  # noqa: E402
 from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+#: Bump when the generated layout changes, so that cached stores are regenerated.
+LAYOUT = 2
+REQUESTS = {"default view": {}, "all entries": {"show": ALL_ENTRIES}, "search": {"search": "model-12"},
+            "source + sort": {"view": "VisA", "sort_by": "Strict avg", "show": ALL_ENTRIES},
+            "size filter": {"sizes": ["≤ 10B"], "show": ALL_ENTRIES}}
 
 
 def predictions(rows: list[dict], seed: int) -> bytes:
@@ -39,20 +55,57 @@ def predictions(rows: list[dict], seed: int) -> bytes:
     return sample_predictions(rows, accuracy=random.Random(seed).uniform(0.3, 0.9), seed=seed).encode()
 
 
-def fill_store(store: LocalStore, root: Path, count: int) -> None:
+def _metadata(i: int, sid: str) -> dict:
+    return {"model_name": f"bench-model-{i}", "link": "", "license": "", "size": f"{1 + i % 80}B",
+            "model_type": "open", "setting": "1-shot", "training_exposure": "none declared", "notes": "",
+            "user": f"user{i % 50}", "submitted_at": "2026-01-01T00:00:00Z", "predictions_sha256": str(i),
+            "predictions_file": "predictions.jsonl", "submission_id": sid}
+
+
+def generate(store: Path, root: Path, count: int, pool: int) -> None:
+    """`count` entries and their index; `pool` distinct scored files, shared by hard links."""
     from eval import load_key
 
     rows = load_rows(root)
     info = KeyInfo(load_key(root), "bench", "bench-rev")
+    scored = store / ".pool"
+    scored.mkdir(parents=True)
+    for p in range(min(pool, count)):
+        content, sid = predictions(rows, p), new_submission_id()
+        files = Files.for_submission(sid, content, "predictions.jsonl", {}, score_bytes(content, info, max_bytes=10**8))
+        (scored / f"{p}.jsonl").write_bytes(content)
+        (scored / f"{p}.json").write_bytes(files.contents[f"verified/{sid}/result.json"])
+    results = {p: (scored / f"{p}.json").read_bytes() for p in range(min(pool, count))}
+    records = {p: index.record(b"{}", content) for p, content in results.items()}
+    shards: dict[str, dict] = {}
     for i in range(count):
-        content = predictions(rows, i)
-        sid = new_submission_id()
-        metadata = {"model_name": f"bench-model-{i}", "link": "", "license": "", "size": f"{1 + i % 80}B",
-                    "model_type": "open", "setting": "1-shot", "training_exposure": "none declared", "notes": "",
-                    "user": f"user{i % 50}", "submitted_at": "2026-01-01T00:00:00Z",
-                    "predictions_sha256": str(i), "predictions_file": "predictions.jsonl", "submission_id": sid}
-        store.save(Files.for_submission(sid, content, "predictions.jsonl", metadata,
-                                        score_bytes(content, info, max_bytes=10**8)))
+        sid, p = new_submission_id(), i % pool
+        folder = store / "verified" / sid
+        folder.mkdir(parents=True)
+        metadata = json.dumps(_metadata(i, sid), indent=2, sort_keys=True).encode() + b"\n"
+        (folder / "metadata.json").write_bytes(metadata)
+        os.link(scored / f"{p}.json", folder / "result.json")
+        os.link(scored / f"{p}.jsonl", folder / "predictions.jsonl")
+        record = {**records[p], "metadata": json.loads(metadata),  # = index.record(metadata, results[p])
+                  "files": {**records[p]["files"], "metadata": index.blob_id(metadata)}}
+        shards.setdefault(index.shard_of(sid), {})[sid] = record
+    (store / index.SUMMARY).mkdir(parents=True, exist_ok=True)
+    for shard, records in shards.items():
+        (store / index.shard_path(shard)).write_bytes(index.encode_shard(records))
+
+
+def cached_store(root: Path, count: int, pool: int, scale: float) -> Path:
+    """The generated store for these parameters, made once (under benchmarks/out/)."""
+    store = OUT / f"space-store-n{count}-pool{pool}-scale{scale}-layout{LAYOUT}"
+    if not (store / ".complete").exists():
+        shutil.rmtree(store, ignore_errors=True)
+        begin = time.perf_counter()
+        store.mkdir(parents=True)
+        generate(store, root, count, pool)
+        (store / ".complete").write_text("")
+        print(f"generated {count} stored submissions ({min(pool, count)} scored files) in "
+              f"{time.perf_counter() - begin:.1f} s", flush=True)
+    return store
 
 
 def free_port() -> int:
@@ -61,13 +114,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_to_ready(store: Path, root: Path, calls: int, stored: int) -> tuple[float, list[float]]:
-    """Seconds from spawn until /leaderboard answers, and the latencies of `calls` more calls."""
+def memory(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) MiB of a process."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
+
+
+def one_run(store: Path, root: Path, calls: int, stored: int) -> dict:
+    """One app start on `store`: start-to-ready, latencies per request, visibility of a new entry, memory."""
     from gradio_client import Client
 
     port = free_port()
     env = {**os.environ, "MMAD_STORE": str(store), "MMAD_DATA_DIR": str(root), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False", "MMAD_RESCORE_ON_START": "0"}
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(ROOT / "space" / "app.py")], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,21 +137,39 @@ def start_to_ready(store: Path, root: Path, calls: int, stored: int) -> tuple[fl
                 client.predict(api_name="/leaderboard")
                 break
             except Exception:
-                if process.poll() is not None or time.perf_counter() - start > 300:
+                if process.poll() is not None or time.perf_counter() - start > 600:
                     raise RuntimeError("the app did not become ready") from None
                 time.sleep(0.05)
-        ready = time.perf_counter() - start
-        latencies = []
-        for _ in range(calls):
-            begin = time.perf_counter()
-            # every entry: results on this small synthetic key are shown but never ranked
-            table = client.predict(show=ALL_ENTRIES, api_name="/leaderboard")
-            latencies.append(time.perf_counter() - begin)
-        assert len(table["data"]) >= stored, "the board should list every stored submission"
-        return ready, latencies
+        found = {"ready": time.perf_counter() - start}
+        for name, arguments in REQUESTS.items():
+            latencies = []
+            for _ in range(calls):
+                begin = time.perf_counter()
+                table = client.predict(**arguments, api_name="/leaderboard")
+                latencies.append(time.perf_counter() - begin)
+            found[name] = statistics.median(latencies)
+            if name == "all entries":
+                assert len(table["data"]) >= stored, "the board should list every stored submission"
+        found["visible"] = visible_after_commit(client, store)
+        found["rss"], found["peak"] = memory(process.pid)
+        return found
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def visible_after_commit(client, store: Path) -> float:
+    """Seconds from another instance's stored submission until this app's /leaderboard lists it."""
+    sid = new_submission_id()
+    name = f"late-{sid[-10:]}"
+    result = {"official": {"average": 50.0, "coverage": 100.0}, "strict": {"average": 50.0, "coverage": 100.0}}
+    LocalStore(store).save(Files.for_submission(sid, b"{}\n", "predictions.jsonl",
+                                                {**_metadata(0, sid), "model_name": name}, result))
+    begin = time.perf_counter()
+    while not client.predict(search=name, show=ALL_ENTRIES, api_name="/leaderboard")["data"]:
+        if time.perf_counter() - begin > 60:
+            return float("inf")
+    return time.perf_counter() - begin
 
 
 def timed(command: list[str]) -> float:
@@ -101,47 +178,62 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - begin
 
 
+def rescore_ratio(store: Path, root: Path, work: Path, count: int, sample: int) -> str:
+    """`mmad rescore` of every stored submission against separate `mmad score` processes."""
+    copy = work / "rescore"
+    shutil.copytree(store, copy, ignore=shutil.ignore_patterns(".pool"))
+    rescore = timed([sys.executable, "-m", "mmad.cli", "rescore", "--store", str(copy), "--key", str(root)])
+    files = sorted((store / ".pool").glob("*.jsonl"))[:sample]
+    per_process = statistics.median(timed([sys.executable, "-m", "mmad.cli", "score", str(path), "--key", str(root),
+                                            "--resamples", str(RESAMPLES), "--json", str(work / "out.json")])
+                                     for path in files)
+    return (f"re-score all {count} in one process: {rescore:.1f} s; separate `mmad score` processes: "
+            f"{per_process:.3f} s each over {len(files)} measured, extrapolated to {count}: "
+            f"{per_process * count:.1f} s; ratio {per_process * count / rescore:.1f}x (goal >= 5x)")
+
+
+def measure(size: int, root: Path, work: Path, args: argparse.Namespace) -> dict:
+    """The medians over `args.runs` app starts, each on a fresh hard-linked copy of the cached store."""
+    store = cached_store(root, size, args.pool, args.scale)
+    runs = []
+    for run in range(args.runs):
+        copy = work / f"store-{size}-{run}"
+        shutil.copytree(store, copy, copy_function=os.link, ignore=shutil.ignore_patterns(".pool", ".complete"))
+        runs.append(one_run(copy, root, args.calls, size))
+        shutil.rmtree(copy)
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--submissions", type=int, default=1000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=10, help="calls per request kind and run")
+    parser.add_argument("--pool", type=int, default=50, help="distinct scored prediction files per store")
+    parser.add_argument("--scale", type=float, default=0.02, help="synthetic key size (share of MMAD)")
+    parser.add_argument("--rescore", type=int, default=1000, help="store size for the re-score ratio (0: skip)")
     parser.add_argument("--sample", type=int, default=20, help="separate `mmad score` processes actually run")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-space-"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    root = OUT / f"space-key-scale{args.scale}"
+    if not (root / ".complete").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        write_root(root, scale=args.scale, seed=0, image_size=8)
+        (root / ".complete").write_text("")
+    work = Path(tempfile.mkdtemp(prefix="bench-space-", dir=OUT))
     try:
-        root = work / "root"
-        write_root(root, scale=0.02, seed=0, image_size=8)
-        store = work / "store"
-        begin = time.perf_counter()
-        fill_store(LocalStore(store), root, args.submissions)
-        print(f"generated {args.submissions} verified submissions on a {len(load_rows(root))}-question synthetic key "
-              f"in {time.perf_counter() - begin:.1f} s")
-
-        readies, latencies, rescores = [], [], []
-        for run in range(args.runs):
-            ready, calls = start_to_ready(store, root, 20, args.submissions)
-            readies.append(ready)
-            latencies.append(statistics.median(calls))
-            copy = work / f"rescore-{run}"
-            shutil.copytree(store, copy)
-            rescores.append(timed([sys.executable, "-m", "mmad.cli", "rescore", "--store", str(copy),
-                                   "--key", str(root)]))
-            shutil.rmtree(copy)
-        files = sorted((store / "verified").glob("*/predictions.jsonl"))[:args.sample]
-        separate = [timed([sys.executable, "-m", "mmad.cli", "score", str(path), "--key", str(root),
-                           "--resamples", str(RESAMPLES), "--json", str(work / "out.json")]) for path in files]
-        per_process = statistics.median(separate)
-        extrapolated = per_process * args.submissions
-        rescore = statistics.median(rescores)
-        print(f"app start-to-ready with {args.submissions} submissions: median {statistics.median(readies):.2f} s "
-              f"(runs: {', '.join(f'{r:.2f}' for r in readies)})")
-        print(f"/leaderboard latency: median {1000 * statistics.median(latencies):.0f} ms "
-              f"(per-run medians of 20 calls: {', '.join(f'{1000 * v:.0f}' for v in latencies)} ms)")
-        print(f"re-score all {args.submissions} in one process (`mmad rescore`): median {rescore:.2f} s "
-              f"(runs: {', '.join(f'{r:.2f}' for r in rescores)})")
-        print(f"separate `mmad score` processes: median {per_process:.3f} s each over {len(files)} measured, "
-              f"extrapolated to {args.submissions}: {extrapolated:.1f} s")
-        print(f"ratio: re-score-all is {extrapolated / rescore:.1f}x faster (goal >= 5x)")
+        results = {size: measure(size, root, work, args) for size in args.sizes}
+        print(f"\n{len(load_rows(root))}-question synthetic key; medians of {args.runs} app start(s), "
+              f"{args.calls} calls per request kind and start\n")
+        print("| stored | start-to-ready | " + " | ".join(f"/leaderboard: {n}" for n in REQUESTS)
+              + " | visible after commit | RSS | peak RSS |")
+        print("|---:" * (5 + len(REQUESTS)) + "|")
+        for size, r in results.items():
+            print(f"| {size:,} | {r['ready']:.2f} s | " + " | ".join(f"{1000 * r[n]:.0f} ms" for n in REQUESTS)
+                  + f" | {r['visible']:.2f} s | {r['rss']:.0f} MiB | {r['peak']:.0f} MiB |")
+        if args.rescore:
+            print("\n" + rescore_ratio(cached_store(root, args.rescore, args.pool, args.scale), root, work,
+                                       args.rescore, args.sample))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -8,9 +8,12 @@ an entry into a `ranking.Row`, and `Board` holds the rows on display, re-reading
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from mmad_dataset import MMADError
 
 from . import taxonomy
 from .ranking import Row, detection_of
@@ -90,17 +93,26 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
 class Board:
     """The entries on display: reported ones (read once) plus the store's verified submissions.
 
+    Stored submissions come from the store's summary index (`Store.summaries`), checked against
+    the entries in a background thread once loaded (`verify`); `generation` counts the changes of
+    the rows, and `current()` catches up with the store when another writer changed it.
     `key`: the answer key this board serves. A stored result ranks only when it was scored against
     exactly this key and the key is MMAD's (`scoring.key_caveats`); demo-key rows are labelled synthetic.
     """
 
-    def __init__(self, store: Store, reported_dir: Path = REPORTED_DIR, *, key: KeyInfo | None = None) -> None:
+    def __init__(self, store: Store, reported_dir: Path = REPORTED_DIR, *, key: KeyInfo | None = None,
+                 verify: bool = True) -> None:
         self.store = store
         self.key = key
         self.reported = [row_from_reported(e) for e in load_reported(reported_dir)]
         self.stored: list[Stored] = []
         self.verified: list[Row] = []
+        self.generation = 0
+        self._seen: tuple = ()
+        self._lock = threading.Lock()
         self.reload()
+        if verify:
+            threading.Thread(target=self.verify, name="board-index-check", daemon=True).start()
 
     def _row(self, stored: Stored) -> Row:
         return row_from_submission(stored.id, stored.metadata, stored.result,
@@ -108,14 +120,34 @@ class Board:
                                    caveats=key_caveats(self.key, stored.result))
 
     def reload(self) -> None:
-        """Read every stored submission again (start-up, refresh, after a re-score)."""
-        self.stored = self.store.list()
-        self.verified = [self._row(s) for s in self.stored]
+        """Read the store's index again (start-up, refresh, after a re-score, after another writer)."""
+        seen = self.store.generation()
+        stored = self.store.summaries()
+        rows = [self._row(s) for s in stored]
+        with self._lock:
+            self.stored, self.verified, self._seen = stored, rows, seen
+            self.generation += 1
+
+    def verify(self) -> int:
+        """Check the index against the entries; the board reloads when anything was rebuilt."""
+        fixed = self.store.verify_summaries()
+        if fixed:
+            self.reload()
+        return fixed
+
+    def current(self) -> int:
+        """The generation of the rows, after reloading when the store changed since (one stat per shard)."""
+        if self.store.generation() != self._seen:
+            self.reload()
+        return self.generation
 
     def add(self, stored: Stored) -> None:
         """A new submission, without re-reading the store."""
-        self.stored = [*self.stored, stored]
-        self.verified = [*self.verified, self._row(stored)]
+        row = self._row(stored)
+        with self._lock:
+            self.stored = [*self.stored, stored]
+            self.verified = [*self.verified, row]
+            self.generation += 1
 
     @property
     def rows(self) -> list[Row]:
@@ -123,6 +155,16 @@ class Board:
 
     def find(self, row_id: str) -> Row | None:
         return next((row for row in self.rows if row.id == row_id), None)
+
+    def detailed(self, row_id: str) -> Row | None:
+        """A row with everything its entry holds (the index leaves out per-category breakdowns)."""
+        row = self.find(row_id)
+        if row is None or row.status != "verified":
+            return row
+        try:
+            return self._row(self.store.get(row_id))
+        except MMADError:  # gone or unreadable since: the indexed numbers are still right
+            return row
 
 
 def load_reported(folder: str | Path) -> list[dict]:

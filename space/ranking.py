@@ -13,6 +13,7 @@ Ranking rules (stated on the About tab too):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -171,12 +172,16 @@ def matches(row: Row, filters: Filters, *, search: bool = True) -> bool:
             and row.coverage in filters.coverages)
 
 
+def search_text(row: Row) -> str:
+    """What the search box looks in, lowercased."""
+    return " ".join([row.id, row.model, row.model_version, row.notes, row.run_note, row.setting,
+                     row.setting_detail, row.type, row.measured_by, *row.flags,
+                     *(str(s.get("title", "")) for s in row.sources)]).lower()
+
+
 def _search_hit(row: Row, search: str) -> bool:
-    needles = search.lower().split()
-    haystack = " ".join([row.id, row.model, row.model_version, row.notes, row.run_note, row.setting,
-                         row.setting_detail, row.type, row.measured_by, *row.flags,
-                         *(str(s.get("title", "")) for s in row.sources)]).lower()
-    return all(needle in haystack for needle in needles)
+    haystack = search_text(row)
+    return all(needle in haystack for needle in search.lower().split())
 
 
 def filter_rows(rows: Iterable[Row], filters: Filters) -> list[Row]:
@@ -208,7 +213,8 @@ def ranks(rows: Iterable[Row], view: str = OVERALL) -> dict[str, int]:
     """Row id → rank among the ranked rows with numbers in this view; equal at 2 decimals = equal rank."""
     scored = [(row.id, round(float(numbers(row, view).average), 2)) for row in rows
               if row.ranked and numbers(row, view).average is not None]
-    return {row_id: 1 + sum(other > value for _, other in scored) for row_id, value in scored}
+    descending = sorted((-value for _, value in scored))
+    return {row_id: 1 + bisect.bisect_left(descending, -value) for row_id, value in scored}
 
 
 def group(row: Row) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -115,19 +115,30 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
 
 
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
-    """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
-    dropped when no shown row has a reason, so the default view spends no width on it."""
-    rows = ordered(board, sort_by)
-    records = [display_record(row, board) for row in rows]
+    """The board as a DataFrame: chosen columns in a fixed order, ID last (see `table_columns`)."""
+    records = table_records(board, ordered(board, sort_by))
+    return pd.DataFrame.from_records(records, columns=table_columns(records, columns))
+
+
+def table_records(board: View, rows: Sequence[Row],
+                  record: Callable[[Row, View], dict[str, Any]] = display_record) -> list[dict[str, Any]]:
+    """The display records of `rows` in order, runs of one model told apart in the Model cell.
+    `record` may serve prepared records (`space/prepared.py`); they are copied, never changed."""
+    records = [record(row, board) for row in rows]
     repeated = _repeated_runs(rows)
-    for row, record in zip(rows, records):
+    for i, row in enumerate(rows):
         if row.id in repeated:
-            record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
+            records[i] = {**records[i], "Model": records[i]["Model"] + f" · *{escape_markdown(repeated[row.id])}*"}
+    return records
+
+
+def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
+    """Chosen columns in a fixed order, ID last; "Not ranked because" is dropped when no shown row
+    has a reason, so the default view spends no width on it."""
     shown = [c for c in OPTIONAL_COLUMNS if c in columns]
     if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
         shown.remove("Not ranked because")
-    names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
-    return pd.DataFrame.from_records(records, columns=names)
+    return [*FIXED_COLUMNS, *shown, ID_COLUMN]
 
 
 def id_difference(row: Row, runs: Sequence[Row]) -> str:

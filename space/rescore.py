@@ -46,7 +46,10 @@ def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int,
     old ones as history."""
     report = RescoreReport()
     updates: dict[str, bytes] = {}
-    for stored in store.list() if submissions is None else submissions:
+    wanted = None if submissions is None else {s.id for s in submissions}
+    for stored in store.list():  # whole entries: a summary has no history, which names the next history file
+        if wanted is not None and stored.id not in wanted:
+            continue
         try:
             result = score_bytes(store.predictions(stored), key, max_bytes=max_bytes)
         except MMADError as exc:

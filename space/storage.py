@@ -296,8 +296,10 @@ class LocalStore:
         shards = self.indexed()  # read again: another writer may have changed it meanwhile
         todo = index.plan(shards, entries)
         records, self.unreadable = self.read_records(todo.read)
-        touched = index.apply(shards, records, [*todo.drop, *self.unreadable], reset=todo.damaged)
-        self._fixed = len(todo.read) + len(todo.drop)
+        # `entries` was listed before the lock: an entry saved since is indexed but not listed, not gone
+        drop = [sid for sid in todo.drop if not (self.root / VERIFIED / sid).is_dir()]
+        touched = index.apply(shards, records, [*drop, *self.unreadable], reset=todo.damaged)
+        self._fixed = len(todo.read) + len(drop)
         if write:
             self._write_shards(touched)
         return {**shards, **touched}

@@ -140,7 +140,7 @@ class Submitter:
 
     def _stored_metadata(self) -> list[dict]:
         if self._known is None:
-            self._known = [s.metadata for s in self.store.list()]
+            self._known = [s.metadata for s in self.store.summaries()]
         return [*self._known, *self._pending.values()]
 
     def _check_quota(self, user: str, metadata: dict, digests: set[str], now: datetime) -> None:

@@ -21,8 +21,8 @@ from space import charts as charts_module
 from space import identity, messages, render
 from space.envs import Settings
 from space.populate import Board
-from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, Filters, View,
-                           board_view, counts, last_updated, numbers)
+from space.prepared import Prepared
+from space.ranking import ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, Filters, View, counts, last_updated, numbers
 from space.scoring import KeyInfo
 from space.storage import Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
@@ -70,6 +70,11 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _number_or_none(value):
+    """A cell as the API's `data` gives it: NaN (never produced, but a number column may hold it) → None."""
+    return None if isinstance(value, float) and value != value else value
+
+
 def _user(profile: gr.OAuthProfile | None, settings: Settings) -> str:
     try:
         return identity.user(profile, settings)
@@ -91,6 +96,8 @@ class BoardApp:
         self.store = store
         self.key_info = key_info
         self.board = Board(store, key=key_info)
+        self._prepared, self._prepared_generation = Prepared([]), -1
+        self._prepared_lock = threading.Lock()
         self.startup_note = self._rescore_stale()
         self.submitter = Submitter(store, key_info, max_per_day=settings.max_per_day,
                                    max_bytes=settings.max_upload_bytes)
@@ -110,6 +117,14 @@ class BoardApp:
         self.board.reload()
         return f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
 
+    def prepared(self) -> Prepared:
+        """The rows prepared for requests, rebuilt only when the board's generation changed."""
+        generation = self.board.current()
+        with self._prepared_lock:
+            if self._prepared_generation != generation:
+                self._prepared, self._prepared_generation = Prepared(self.board.rows), generation
+            return self._prepared
+
     def header(self):
         return self.meta_line(), self.status_table()
 
@@ -121,7 +136,7 @@ class BoardApp:
             ("measured_by", measured), ("protocols", protocols), ("coverages", coverages)) if value is not None}
         filters = Filters(str(search or "")[:SEARCH_LIMIT], show=show or COMPARABLE_ONLY,
                           show_reference=True if show_reference is None else bool(show_reference), **chosen)
-        return board_view(self.board.rows, filters, view or OVERALL)
+        return self.prepared().view(filters, view or OVERALL)
 
     def refresh_table(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                     sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -140,9 +155,20 @@ class BoardApp:
 
     def board_table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                     coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
+        records, names, line, _ = self._board_records(search, view, show, sort_by, sizes, types, setting_choices,
+                                                      exposures, measured, protocols, coverages, show_reference,
+                                                      columns)
+        return pd.DataFrame.from_records(records, columns=names), line
+
+    def _board_records(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                       protocols, coverages, show_reference, columns) -> tuple[list[dict], list[str], str, View]:
+        """The shown rows' display records in order, the columns to show, the summary line and the view."""
+        prepared = self.prepared()
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
-        return render.table(shown, columns or render.DEFAULT_COLUMNS, sort_by), self.summary_line(shown, search, show)
+        records = render.table_records(shown, prepared.ordered(shown, sort_by or "Average"), prepared.record)
+        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS)
+        return records, names, self.summary_line(shown, search, show), shown
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -153,12 +179,13 @@ class BoardApp:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
         Every argument is optional; a list left out selects every value."""
-        frame, line = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                                       protocols, coverages, show_reference, columns)
-        data = frame.astype(object).where(frame.notna(), None).values.tolist()
-        shown = [[render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS
-                  else v for c, v in zip(frame.columns, values)] for values in data]
-        return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
+        records, names, line, board = self._board_records(search, view, show, sort_by, sizes, types,
+                                                          setting_choices, exposures, measured, protocols, coverages,
+                                                          show_reference, columns)
+        prepared = self.prepared()
+        data = [[_number_or_none(record[c]) for c in names] for record in records]
+        shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
+        return {"headers": names, "data": data, "display": shown, "note": line}
 
     def summary_line(self, shown: View, search: str, show: str) -> str:
         hidden = shown.hidden
@@ -213,11 +240,11 @@ class BoardApp:
     def row_detail(self, view: str, evt: gr.SelectData):
         """The detail panel of the selected row (looked up by the ID column, robust to client-side sorting)."""
         values = evt.row_value or []
-        row = self.board.find(str(values[-1])) if values else None
+        row = self.board.detailed(str(values[-1])) if values else None
         if row is None:
             raise gr.Error(messages.for_page("That row is no longer on the board; reload the page."),
                            print_exception=False)
-        everything = board_view(self.board.rows, Filters(show=ALL_ENTRIES), view or OVERALL)
+        everything = self.prepared().view(Filters(show=ALL_ENTRIES), view or OVERALL)
         heatmap = charts_module.category_heatmap(row)
         return (render.detail_markdown(row, everything),
                 gr.Plot(value=heatmap, visible=heatmap is not None))

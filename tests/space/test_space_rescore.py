@@ -73,11 +73,12 @@ def test_rescore_on_the_hub_is_one_commit(fake_hub, tmp_path, key_info, make_pre
 
 
 def _age(store: LocalStore, submission_id: str) -> None:
-    """Make a stored result look as if an older scorer had computed it."""
-    path = store.root / "verified" / submission_id / "result.json"
-    result = json.loads(path.read_text())
+    """Make a stored result look as if an older scorer had computed and stored it (through the store,
+    as that scorer's app did, so its summary index says so too)."""
+    path = f"verified/{submission_id}/result.json"
+    result = json.loads((store.root / path).read_text())
     result["scorer_version"] = "0.0.1"
-    path.write_text(json.dumps(result))
+    store.replace_results({path: json.dumps(result).encode()})
 
 
 def test_stale_only_rescores_results_of_another_scorer_version(filled_store, small_root, capsys):

@@ -1,0 +1,118 @@
+"""The board's rows prepared once per change of the store, so a request only selects and slices.
+
+`ranking.board_view` and `render.table` recompute everything for every call: which rows have
+numbers in the view, their ranks, each row's filter fields and search text, sort keys, display
+cells. With 10,000 stored submissions that is most of a second per request. `Prepared` computes
+them once per board generation (`populate.Board.current`) and per view, lazily, and answers with
+the same `View`, order and cells as those functions (tests/space/test_space_prepared.py checks it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import render
+from .ranking import (ALL_ENTRIES, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, VIEWS, Filters, Row, View, numbers,
+                      ordered, ranks, search_text, size_bucket)
+
+
+def _filter_fields(row: Row) -> tuple:
+    """What `ranking.matches` looks at, in the order `_passes` reads it."""
+    return (row.status == "reference", row.comparable, size_bucket(row.size), row.type, row.setting,
+            row.training_exposure, row.measured_by, row.protocol, row.coverage)
+
+
+def _passes(fields: tuple, allowed: tuple, filters: Filters, everything: bool) -> bool:
+    """`ranking.matches(row, filters, search=False)` on prepared fields (`everything`: show all entries)."""
+    if fields[0]:
+        return filters.show_reference
+    if not everything and not fields[1]:
+        return False
+    return all(value in chosen for value, chosen in zip(fields[2:], allowed))
+
+
+def display_values(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's cells as the API's `display` shows them (numbers with two decimals)."""
+    return {c: render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS else v
+            for c, v in record.items()}
+
+
+@dataclass
+class _ViewCache:
+    """One view's rows with numbers, their ranks, filter fields, search texts, orders and cells."""
+
+    board: View
+    fields: list[tuple]
+    haystacks: list[str]
+    orders: dict[str, list[Row]] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shown: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Prepared:
+    """Everything per row that does not depend on a request, for one generation of the board."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = list(rows)
+        self._views: dict[str, _ViewCache] = {}
+        self._lock = threading.Lock()
+
+    def _cache(self, view: str) -> _ViewCache:
+        with self._lock:
+            if view not in self._views:
+                present = [row for row in self.rows if numbers(row, view).average is not None]
+                self._views[view] = _ViewCache(View(present, ranks(present, view), view, len(present)),
+                                               [_filter_fields(r) for r in present], [search_text(r) for r in present])
+            return self._views[view]
+
+    def view(self, filters: Filters = Filters(), view: str = OVERALL) -> View:
+        """`ranking.board_view(self.rows, filters, view)`, from the prepared fields."""
+        view = view if view in VIEWS else OVERALL
+        cache = self._cache(view)
+        allowed = tuple(frozenset(values) for values in (
+            filters.sizes, filters.types, filters.settings, filters.exposures, filters.measured_by,
+            filters.protocols, filters.coverages))
+        needles = filters.search.lower().split()
+        everything = filters.show == ALL_ENTRIES
+        shown, matched, hidden = [], 0, 0
+        for row, fields, haystack in zip(cache.board.rows, cache.fields, cache.haystacks):
+            hit = all(needle in haystack for needle in needles)
+            if _passes(fields, allowed, filters, everything):
+                matched += 1
+                if hit:
+                    shown.append(row)
+            elif not everything and hit and not fields[1] and _passes(fields, allowed, filters, True):
+                hidden += 1
+        return View(shown, cache.board.ranks, view, matched, hidden)
+
+    def ordered(self, board: View, sort_by: str = "Average") -> list[Row]:
+        """`ranking.ordered(board, sort_by)`: the view's whole order, sorted once, kept to the shown rows."""
+        cache = self._cache(board.view)
+        with self._lock:
+            if sort_by not in cache.orders:
+                cache.orders[sort_by] = ordered(cache.board, sort_by)
+            order = cache.orders[sort_by]
+        ids = {row.id for row in board.rows}
+        return [row for row in order if row.id in ids]
+
+    def record(self, row: Row, board: View) -> dict[str, Any]:
+        """`render.display_record(row, board)`, computed once per row and view (do not change it)."""
+        cache = self._cache(board.view)
+        found = cache.records.get(row.id)
+        if found is None:
+            found = cache.records[row.id] = render.display_record(row, cache.board)
+        return found
+
+    def shown(self, record: dict[str, Any], board: View) -> dict[str, Any]:
+        """`display_values(record)`, once per row and view unless the record was changed for this table."""
+        cache = self._cache(board.view)
+        row_id = record[render.ID_COLUMN]
+        if cache.records.get(row_id) is not record:
+            return display_values(record)
+        found = cache.shown.get(row_id)
+        if found is None:
+            found = cache.shown[row_id] = display_values(record)
+        return found

@@ -1,0 +1,231 @@
+"""The summary index the board starts from: whatever happens to it, the board shows the rows a full
+read of the entries gives (damaged, missing or stale index; concurrent writers; a third instance
+starting while two submit), locally and on the fake Hub (tests/fake_hub.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import threading
+
+import pytest
+
+from space import index
+from space.populate import Board, row_from_submission
+from space.scoring import key_caveats, score_bytes
+from space.storage import Files, HubStore, LocalStore, new_submission_id
+
+REPO = "mmad-board/submissions"
+
+
+@pytest.fixture(scope="module")
+def results(key_info, small_root, tmp_path_factory) -> list[dict]:
+    """Three real results of distinct quality (scoring costs time: done once)."""
+    from space.scoring import sample_predictions
+
+    folder = tmp_path_factory.mktemp("index-predictions")
+    return [score_bytes(sample_predictions(small_root, folder / f"{seed}.jsonl", accuracy, seed).read_bytes(),
+                        key_info, max_bytes=10**8)
+            for seed, accuracy in ((0, 0.4), (1, 0.6), (2, 0.8))]
+
+
+def entry(results: list[dict], i: int, shard: str = "") -> Files:
+    """A stored submission (`shard`: forced into that index shard, to make writers collide)."""
+    sid = new_submission_id()
+    sid = sid[:-1] + shard if shard else sid
+    metadata = {"model_name": f"model-{i}", "user": f"user-{i}", "setting": "1-shot", "size": "7B",
+                "predictions_file": "predictions.jsonl", "submission_id": sid}
+    return Files.for_submission(sid, b"{}\n", "predictions.jsonl", metadata, results[i % len(results)])
+
+
+def table(rows) -> list[dict]:
+    """What the table shows of verified rows (the per-category breakdown is the row detail's)."""
+    return sorted(({k: v for k, v in dataclasses.asdict(r).items() if k != "categories"} for r in rows
+                   if r.status == "verified"), key=lambda r: r["id"])
+
+
+def full_read(store) -> list[dict]:
+    """The rows a full read of every entry gives: the truth the board must match."""
+    return table(row_from_submission(s.id, s.metadata, s.result, caveats=key_caveats(None, s.result))
+                 for s in store.list())
+
+
+def board_rows(store) -> list[dict]:
+    return table(Board(store, verify=False).verified)
+
+
+def filled(tmp_path, results, count: int = 6) -> LocalStore:
+    store = LocalStore(tmp_path / "store")
+    for i in range(count):
+        store.save(entry(results, i))
+    return store
+
+
+def test_the_index_holds_what_the_table_needs_and_is_small(tmp_path, results):
+    store = filled(tmp_path, results)
+    assert board_rows(store) == full_read(store) and len(full_read(store)) == 6
+    indexed = sum(p.stat().st_size for p in (store.root / "summary").glob("*.json"))
+    entries = sum(p.stat().st_size for p in (store.root / "verified").glob("*/result.json"))
+    assert indexed < entries / 5  # the breakdowns stay in the entries
+    [one] = [s for s in store.summaries() if s.metadata["model_name"] == "model-0"]
+    assert "categories" not in one.result["official"] and "categories" in store.get(one.id).result["official"]
+
+
+def test_a_rescore_updates_the_index_with_the_entry(tmp_path, results):
+    store = filled(tmp_path, results, 3)
+    stored = store.list()[0]
+    rescored = {**stored.result, "official": {**stored.result["official"], "average": 12.34}}
+    store.replace_results({f"verified/{stored.id}/result.json": json.dumps(rescored).encode()})
+    assert {s.id: s.result["official"]["average"] for s in store.summaries()}[stored.id] == 12.34
+    assert board_rows(store) == full_read(store)
+
+
+DAMAGES = {
+    "truncated": lambda content: content[: len(content) // 2],
+    "garbage": lambda content: b"\x00\xffnot json at all",
+    "empty file": lambda content: b"",
+    "another format": lambda content: json.dumps({"format": 99, "entries": {}}).encode(),
+    "entries not an object": lambda content: json.dumps({"format": 1, "entries": []}).encode(),
+    "average not a number": lambda content: content.replace(b'"average":', b'"average":"high","was":', 1),
+    "metadata not an object": lambda content: _edit(content, lambda rec: rec.update(metadata="x")),
+    "files missing": lambda content: _edit(content, lambda rec: rec.pop("files")),
+    "record in the wrong shard": lambda content: _move_to_wrong_shard(content),
+}
+
+
+def _edit(content: bytes, change) -> bytes:
+    data = json.loads(content)
+    change(next(iter(data["entries"].values())))
+    return json.dumps(data).encode()
+
+
+def _move_to_wrong_shard(content: bytes) -> bytes:
+    data = json.loads(content)
+    sid, record = next(iter(data["entries"].items()))
+    wrong = next(c for c in index.SHARDS if c != sid[-1])
+    data["entries"][sid[:-1] + wrong] = data["entries"].pop(sid)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_shard_is_rebuilt_from_the_entries(tmp_path, results, damage):
+    store = filled(tmp_path, results)
+    truth = full_read(store)
+    shard = store.root / index.shard_path(store.list()[0].id[-1])
+    shard.write_bytes(DAMAGES[damage](shard.read_bytes()))
+    assert board_rows(store) == truth
+    assert index.decode_shard(shard.read_bytes(), shard.stem, lambda *_: True) is not None  # rewritten whole
+
+
+def test_a_missing_index_is_rebuilt_from_the_entries(tmp_path, results):
+    store = filled(tmp_path, results)
+    truth = full_read(store)
+    shutil.rmtree(store.root / "summary")
+    assert board_rows(store) == truth
+    assert sorted(p.stem for p in (store.root / "summary").glob("*.json")) == sorted({r["id"][-1] for r in truth})
+
+
+def test_entries_added_or_removed_behind_the_index_show_at_once(tmp_path, results):
+    store = filled(tmp_path, results, 3)
+    board = Board(store, verify=False)
+    generation = board.current()
+    by_hand = entry(results, 7)
+    for path, content in by_hand.contents.items():  # written by hand: no index update
+        (store.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (store.root / path).write_bytes(content)
+    removed = store.list()[0].id
+    shutil.rmtree(store.root / "verified" / removed)
+    assert board.current() > generation  # the running board noticed (one stat per shard and the folder)
+    assert table(board.verified) == full_read(store) and by_hand.submission_id in {r.id for r in board.verified}
+    assert removed not in {r.id for r in board.verified}
+
+
+def test_an_entry_changed_by_hand_is_caught_by_the_background_check(tmp_path, results):
+    store = filled(tmp_path, results, 3)
+    board = Board(store, verify=False)
+    victim = store.list()[1]
+    path = store.root / "verified" / victim.id / "result.json"
+    changed = {**victim.result, "official": {**victim.result["official"], "average": 1.5}}
+    path.write_text(json.dumps(changed))
+    assert board.verify() == 1  # what Board runs in a background thread after start
+    assert table(board.verified) == full_read(store)
+    assert {r.id: r.average for r in board.verified}[victim.id] == 1.5
+    assert board.verify() == 0
+
+
+def test_an_unreadable_entry_is_left_out_and_named(tmp_path, results):
+    store = filled(tmp_path, results, 3)
+    victim = store.list()[0].id
+    shutil.rmtree(store.root / "summary")
+    (store.root / "verified" / victim / "result.json").write_text("{broken")
+    assert board_rows(store) == full_read(store) and len(full_read(store)) == 2
+    assert victim in store.health()
+
+
+def _submit_concurrently(stores, results, per_writer: int, during=None) -> None:
+    """Each store saves `per_writer` entries in its own thread; `during()` runs while they do."""
+    def write(store, offset):
+        for i in range(per_writer):
+            store.save(entry(results, offset + i, shard="7"))  # one shard: every write races for it
+    threads = [threading.Thread(target=write, args=(s, n * 100)) for n, s in enumerate(stores)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that unguarded read-modify-writes would interleave
+    try:
+        for thread in threads:
+            thread.start()
+        seen = during() if during else None
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return seen
+
+
+def test_two_instances_on_one_folder_and_a_third_starting_meanwhile(tmp_path, results):
+    root = tmp_path / "store"
+    first, second = LocalStore(root), LocalStore(root)
+    third = _submit_concurrently([first, second], results, 20, during=lambda: Board(LocalStore(root), verify=False))
+    indexed = {sid for records in LocalStore(root).indexed().values() for sid in records}
+    assert indexed == set(os.listdir(root / "verified"))  # no writer's update was lost (nothing repaired yet)
+    truth = full_read(LocalStore(root))
+    assert len(truth) == 40
+    third.current()
+    assert table(third.verified) == truth and board_rows(LocalStore(root)) == truth
+
+
+def test_two_instances_on_the_fake_hub_and_a_third_starting_meanwhile(fake_hub, tmp_path, results):
+    first = HubStore(REPO, token="t", mirror=tmp_path / "m1", endpoint=fake_hub.url)
+    second = HubStore(REPO, token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url)
+    third = _submit_concurrently([first, second], results, 3, during=lambda: HubStore(
+        REPO, token="t", mirror=tmp_path / "m3", endpoint=fake_hub.url))
+    third.refresh()
+    fresh = HubStore(REPO, token="t", mirror=tmp_path / "m4", endpoint=fake_hub.url)
+    truth = full_read(fresh)
+    assert len(truth) == 6
+    assert board_rows(third) == truth and board_rows(fresh) == truth
+    files = fake_hub.files(REPO)
+    shards = {p: index.decode_shard(c, p[-6], lambda *_: True) for p, c in files.items() if p.startswith("summary/")}
+    assert sum(len(s) for s in shards.values()) == 6  # every commit carried its record: none lost
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_a_damaged_or_missing_index_on_the_hub_is_rebuilt_and_committed(fake_hub, tmp_path, results, damage):
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+
+    writer = HubStore(REPO, token="t", mirror=tmp_path / "m1", endpoint=fake_hub.url)
+    for i in range(4):
+        writer.save(entry(results, i))
+    shards = [p for p in fake_hub.files(REPO) if p.startswith("summary/")]
+    operations = ([CommitOperationDelete(p) for p in shards] if damage == "missing"
+                  else [CommitOperationAdd(p, b"garbage") for p in shards])
+    HfApi(endpoint=fake_hub.url, token="t").create_commit(REPO, operations, commit_message="damage",
+                                                          repo_type="dataset")
+    commits = fake_hub.commit_count(REPO)
+    restarted = HubStore(REPO, token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url)
+    assert board_rows(restarted) == full_read(restarted) and len(full_read(restarted)) == 4
+    assert fake_hub.commit_count(REPO) == commits + 1  # the repaired index, committed once
+    again = HubStore(REPO, token="t", mirror=tmp_path / "m3", endpoint=fake_hub.url)
+    assert fake_hub.commit_count(REPO) == commits + 1 and board_rows(again) == full_read(again)
