@@ -7,7 +7,9 @@ an entry into a `ranking.Row`, and `Board` holds the rows on display, re-reading
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -81,7 +83,9 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
         link=metadata.get("link", ""), size=metadata.get("size") or None, type=metadata.get("model_type", ""),
         notes=metadata.get("notes", ""), by_source=dict(official.get("sources", {})),
         detection=detection_of(official), strict_average=strict.get("average"),
-        strict_by_source=dict(strict.get("sources", {})), answered=answered,
+        strict_by_source={name: {"average": part.get("average")} for name, part in strict.get("sources", {}).items()
+                          if isinstance(part, Mapping)},  # all the board shows (and all the index keeps)
+        answered=answered,
         categories=dict(official.get("categories", {})), synthetic=synthetic, caveats=caveats,
         scorer=f"{official.get('scorer_version', '?')} · key {str(official.get('answer_key_sha256', ''))[:12]}"
                f" · data {result.get('data_revision', '?')}",
@@ -112,7 +116,7 @@ class Board:
         self._lock = threading.Lock()
         self.reload()
         if verify:
-            threading.Thread(target=self.verify, name="board-index-check", daemon=True).start()
+            threading.Thread(target=self._verify_in_background, name="board-index-check", daemon=True).start()
 
     def _row(self, stored: Stored) -> Row:
         return row_from_submission(stored.id, stored.metadata, stored.result,
@@ -123,10 +127,24 @@ class Board:
         """Read the store's index again (start-up, refresh, after a re-score, after another writer)."""
         seen = self.store.generation()
         stored = self.store.summaries()
-        rows = [self._row(s) for s in stored]
+        before = {s.id: (s, row) for s, row in zip(self.stored, self.verified)}
+        rows = [self._same_row(before.get(s.id), s) or self._row(s) for s in stored]
         with self._lock:
             self.stored, self.verified, self._seen = stored, rows, seen
             self.generation += 1
+
+    @staticmethod
+    def _same_row(before: tuple[Stored, Row] | None, stored: Stored) -> Row | None:
+        """The row built before for the same indexed record (the store re-parses changed shards only)."""
+        if before is not None and before[0].metadata is stored.metadata and before[0].result is stored.result:
+            return before[1]
+        return None
+
+    def _verify_in_background(self) -> None:
+        """`verify` at the lowest CPU priority (Linux: per thread), so requests keep the processor."""
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        self.verify()
 
     def verify(self) -> int:
         """Check the index against the entries; the board reloads when anything was rebuilt."""

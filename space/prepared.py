@@ -10,7 +10,8 @@ the same `View`, order and cells as those functions (tests/space/test_space_prep
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,19 @@ def display_values(record: dict[str, Any]) -> dict[str, Any]:
             for c, v in record.items()}
 
 
+def _take_over(old: _ViewCache | None, new: _ViewCache) -> None:
+    """Copy into `new` the display cells of `old` whose row and rank did not change."""
+    if old is None:
+        return
+    before = {row.id: row for row in old.board.rows}
+    for row in new.board.rows:
+        record = old.records.get(row.id)
+        if record is not None and before.get(row.id) is row and record["Rank"] == new.board.rank_text(row):
+            new.records[row.id] = record
+            if row.id in old.shown:
+                new.shown[row.id] = old.shown[row.id]
+
+
 @dataclass
 class _ViewCache:
     """One view's rows with numbers, their ranks, filter fields, search texts, orders and cells."""
@@ -53,20 +67,43 @@ class _ViewCache:
 
 
 class Prepared:
-    """Everything per row that does not depend on a request, for one generation of the board."""
+    """Everything per row that does not depend on a request, for one generation of the board.
 
-    def __init__(self, rows: Sequence[Row]) -> None:
+    `previous`: the last generation's; display cells of rows that did not change (the same `Row`
+    object, the same rank) are taken over, so one new submission does not re-render 10,000 rows.
+    `memo` keeps the last few whole answers (a generation's answers never change)."""
+
+    MEMO = 16
+
+    def __init__(self, rows: Sequence[Row], previous: Prepared | None = None) -> None:
         self.rows = list(rows)
         self._views: dict[str, _ViewCache] = {}
+        self._previous = dict(previous._views) if previous is not None else {}
+        self._memo: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def _cache(self, view: str) -> _ViewCache:
         with self._lock:
             if view not in self._views:
                 present = [row for row in self.rows if numbers(row, view).average is not None]
-                self._views[view] = _ViewCache(View(present, ranks(present, view), view, len(present)),
-                                               [_filter_fields(r) for r in present], [search_text(r) for r in present])
+                cache = _ViewCache(View(present, ranks(present, view), view, len(present)),
+                                   [_filter_fields(r) for r in present], [search_text(r) for r in present])
+                _take_over(self._previous.pop(view, None), cache)
+                self._views[view] = cache
             return self._views[view]
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()`, or its value from an earlier call with the same key in this generation."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > self.MEMO:
+                self._memo.popitem(last=False)
+        return value
 
     def view(self, filters: Filters = Filters(), view: str = OVERALL) -> View:
         """`ranking.board_view(self.rows, filters, view)`, from the prepared fields."""

@@ -7,6 +7,7 @@ markdown cell and neutralised before it goes into a CSV/JSON download. Figures l
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -81,7 +82,8 @@ def link_cell(text: Any, url: Any) -> str:
 
 def fixed(value: float | None, suffix: str = "") -> str:
     """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
-    return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
+    missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))  # not pd.isna: hot
+    return "–" if missing else f"{float(value):.2f}{suffix}"
 
 
 # --- tables -------------------------------------------------------------------------------------

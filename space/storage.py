@@ -194,6 +194,7 @@ class LocalStore:
         self.root = Path(root)
         self.unreadable: dict[str, str] = {}
         self._fixed = 0
+        self._parsed: dict[str, tuple[tuple, dict | None]] = {}  # shard → (stamp, records) last parsed
 
     def describe(self) -> str:
         return "local folder"
@@ -247,18 +248,24 @@ class LocalStore:
         return tuple(_stamp(path) for path in paths)
 
     def indexed(self) -> dict[str, dict | None]:
-        """Shard → its records (empty when missing, None when damaged), as the files hold them now."""
+        """Shard → its records (empty when missing, None when damaged), as the files hold them now.
+        A shard unchanged since the last call (same stamp) is not parsed again: its records are the
+        same objects, so that the board rebuilds only the rows of shards that changed. Do not mutate."""
         shards: dict[str, dict | None] = {}
         for shard in index.SHARDS:
+            path = self.root / index.shard_path(shard)
+            stamp = _stamp(path)
+            cached = self._parsed.get(shard)
+            if cached is not None and stamp and cached[0] == stamp:
+                shards[shard] = cached[1]
+                continue
             try:
-                content = (self.root / index.shard_path(shard)).read_bytes()
+                shards[shard] = index.decode_shard(path.read_bytes(), shard, _valid_record)
             except FileNotFoundError:
                 shards[shard] = {}
-                continue
             except OSError:
                 shards[shard] = None
-                continue
-            shards[shard] = index.decode_shard(content, shard, _valid_record)
+            self._parsed[shard] = (stamp, shards[shard])
         return shards
 
     def _entry_ids(self) -> list[str]:

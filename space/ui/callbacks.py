@@ -70,6 +70,11 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _hashable(value):
+    """An argument as part of a cache key (lists of choices become tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _number_or_none(value):
     """A cell as the API's `data` gives it: NaN (never produced, but a number column may hold it) → None."""
     return None if isinstance(value, float) and value != value else value
@@ -122,7 +127,7 @@ class BoardApp:
         generation = self.board.current()
         with self._prepared_lock:
             if self._prepared_generation != generation:
-                self._prepared, self._prepared_generation = Prepared(self.board.rows), generation
+                self._prepared, self._prepared_generation = Prepared(self.board.rows, self._prepared), generation
             return self._prepared
 
     def header(self):
@@ -179,13 +184,16 @@ class BoardApp:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
         Every argument is optional; a list left out selects every value."""
-        records, names, line, board = self._board_records(search, view, show, sort_by, sizes, types,
-                                                          setting_choices, exposures, measured, protocols, coverages,
-                                                          show_reference, columns)
+        arguments = (search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
+                     coverages, show_reference, columns)
         prepared = self.prepared()
-        data = [[_number_or_none(record[c]) for c in names] for record in records]
-        shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
-        return {"headers": names, "data": data, "display": shown, "note": line}
+
+        def answer() -> dict:
+            records, names, line, board = self._board_records(*arguments)
+            data = [[_number_or_none(record[c]) for c in names] for record in records]
+            shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
+            return {"headers": names, "data": data, "display": shown, "note": line}
+        return prepared.memo(("leaderboard", *(_hashable(a) for a in arguments)), answer)
 
     def summary_line(self, shown: View, search: str, show: str) -> str:
         hidden = shown.hidden

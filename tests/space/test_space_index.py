@@ -132,11 +132,11 @@ def test_entries_added_or_removed_behind_the_index_show_at_once(tmp_path, result
     store = filled(tmp_path, results, 3)
     board = Board(store, verify=False)
     generation = board.current()
+    removed = store.list()[0].id
     by_hand = entry(results, 7)
     for path, content in by_hand.contents.items():  # written by hand: no index update
         (store.root / path).parent.mkdir(parents=True, exist_ok=True)
         (store.root / path).write_bytes(content)
-    removed = store.list()[0].id
     shutil.rmtree(store.root / "verified" / removed)
     assert board.current() > generation  # the running board noticed (one stat per shard and the folder)
     assert table(board.verified) == full_read(store) and by_hand.submission_id in {r.id for r in board.verified}
