@@ -2,7 +2,8 @@
 
     python benchmarks/bench_space.py [--sizes 0 1000 10000] [--runs 3] [--calls 10] [--rescore 1000]
 
-For each size, as the median of `--runs` app starts (each on its own hard-linked copy of the store):
+For each size, as the median of `--runs` app starts (each on its own hard-linked copy of the store;
+one untimed start first, so that the first size does not pay for a cold file cache):
 - start-to-ready: `python space/app.py` spawned until `/leaderboard` answers over HTTP;
 - `/leaderboard` latency through gradio_client for several requests (default view, every entry, a
   search, one MMAD source sorted by another column, a size filter): median of `--calls` calls each,
@@ -223,6 +224,7 @@ def main() -> None:
         (root / ".complete").write_text("")
     work = Path(tempfile.mkdtemp(prefix="bench-space-", dir=OUT))
     try:
+        measure(0, root, work, argparse.Namespace(**{**vars(args), "runs": 1, "calls": 1}))  # warm the file cache
         results = {size: measure(size, root, work, args) for size in args.sizes}
         print(f"\n{len(load_rows(root))}-question synthetic key; medians of {args.runs} app start(s), "
               f"{args.calls} calls per request kind and start\n")

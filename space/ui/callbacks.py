@@ -205,7 +205,7 @@ class BoardApp:
                        else "."))
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
         text = f"Showing {len(shown.rows)} entries in **{render.escape_markdown(shown.view)}**: {ranked} ranked"
-        missing = [r.model for r in self.board.rows if r.status == "reference"
+        missing = [r.model for r in self.board.reported if r.status == "reference"
                    and numbers(r, shown.view).average is None]
         if missing:
             text = (f"*Reference lines without numbers for {render.escape_markdown(shown.view)} are not shown: "
@@ -230,7 +230,7 @@ class BoardApp:
         kept = [c for c in (chosen or []) if c in ids]
         if not kept and not keep_empty:
             kept = [v for _, v in picker[:4]]
-        references = [r for r in self.board.rows if r.status == "reference"] if show_reference is not False else []
+        references = [r for r in self.board.reported if r.status == "reference"] if show_reference is not False else []
         return (charts_module.bar_figure(shown, references), charts_module.radar_figure(entries, kept, shown.view),
                 gr.Dropdown(choices=picker, value=kept))
 
@@ -268,9 +268,10 @@ class BoardApp:
 
     def meta_line(self) -> str:
         key_text = self.key_info.description if self.key_info else "none configured"
-        counted = counts(self.board.rows)
+        prepared = self.prepared()
+        counted, updated = prepared.memo(("counts",), lambda: (counts(prepared.rows), last_updated(prepared.rows)))
         demo_text = f", {counted['synthetic']} synthetic (demo, never ranked)" if counted["synthetic"] else ""
-        return (f"Last updated: **{last_updated(self.board.rows)}** · {counted['verified']} verified{demo_text}, "
+        return (f"Last updated: **{updated}** · {counted['verified']} verified{demo_text}, "
                 f"{counted['reported']} reported entries, {counted['reference']} reference lines "
                 f"({counted['ranked']} entries comparable and ranked) · "
                 f"store: {render.escape_markdown(self.store.describe())} · answer key: "
