@@ -556,7 +556,7 @@ class HubStore:
     def _repair(self, head: str, shards: dict, todo: index.Plan) -> None:
         """Index the entries `todo` names from their files, and commit the repaired shards (best
         effort: if another commit won, the next refresh repairs what is still missing)."""
-        wanted = todo.read if len(todo.read) <= 200 else ["*"]  # a pattern per entry is slow to match
+        wanted = todo.read if len(todo.read) <= 20 else ["*"]  # every pattern is matched against every file
         self._download(head, [f"{VERIFIED}/{sid}/{name}" for sid in wanted for name in ("metadata.json", "result.json")])
         with self._lock:
             records, unreadable = self.mirror.read_records(todo.read)
@@ -588,8 +588,11 @@ class HubStore:
             return self.mirror.list()
 
     def summaries(self) -> list[Stored]:
+        """The mirrored index; while the Hub is down and the mirror holds no index (made by an older
+        version), what the mirror holds, read whole."""
         with self._lock:
-            return index_entries(self.mirror.indexed())
+            found = index_entries(self.mirror.indexed())
+            return self.mirror.list() if not found and self._outage else found
 
     def verify_summaries(self) -> int:
         """Nothing more to do: `refresh` checked every record against the repo's blob ids."""

@@ -229,3 +229,34 @@ def test_a_damaged_or_missing_index_on_the_hub_is_rebuilt_and_committed(fake_hub
     assert fake_hub.commit_count(REPO) == commits + 1  # the repaired index, committed once
     again = HubStore(REPO, token="t", mirror=tmp_path / "m3", endpoint=fake_hub.url)
     assert fake_hub.commit_count(REPO) == commits + 1 and board_rows(again) == full_read(again)
+
+
+def test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once(settings, key_info, make_predictions):
+    """Two apps on one folder: each one's /leaderboard (answers kept per store generation) lists a
+    submission made through either, on the next call; a third app started afterwards lists both."""
+    from gradio_client import Client, handle_file
+
+    from space.app import build_demo, launch_options
+
+    def launch():
+        demo = build_demo(settings, key=key_info, enable_login=False)
+        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                                **launch_options(settings))
+        return demo, Client(url, verbose=False, download_files=False)
+
+    def models(client) -> set[str]:
+        table = client.predict(show="all entries", api_name="/leaderboard")
+        column = table["headers"].index("Model")
+        return {cells[column] for cells in table["data"] if "Twin" in cells[column]}
+
+    apps = [launch(), launch()]
+    try:
+        assert models(apps[0][1]) == models(apps[1][1]) == set()  # answers now kept for this generation
+        apps[0][1].predict(handle_file(str(make_predictions(seed=1))), "Twin-A", api_name="/submit")
+        assert models(apps[0][1]) == models(apps[1][1]) == {"Twin-A"}
+        apps[1][1].predict(handle_file(str(make_predictions(seed=2))), "Twin-B", api_name="/submit")
+        apps.append(launch())
+        assert models(apps[0][1]) == models(apps[1][1]) == models(apps[2][1]) == {"Twin-A", "Twin-B"}
+    finally:
+        for demo, _ in apps:
+            demo.close()

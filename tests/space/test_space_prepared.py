@@ -1,0 +1,72 @@
+"""Requests answered from the rows prepared once per store generation show exactly what computing
+everything per request shows, and a change of the store (this instance's submission, another
+instance's, a re-score) reaches the next answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from board_entries import BUNDLED, row, verified
+
+from space import ranking, render
+from space.prepared import Prepared, display_values
+from space.ranking import ALL_ENTRIES, Filters
+
+def stored(row_id: str, **kwargs) -> ranking.Row:
+    return dataclasses.replace(verified(**kwargs), id=row_id)
+
+
+ROWS = [*BUNDLED, row(id="twin-a", model="Twin", average=71.0), row(id="twin-b", model="Twin", average=71.004),
+        row(id="tied", model="Tied", average=70.996), row(id="big", model="Big", size="72B", type="API"),
+        row(id="trained", model="Trained", training_exposure="MMAD questions"),
+        stored("v-mine", name="Mine", average=80.0), stored("v-partial", name="Partial", coverage=90.0),
+        stored("v-demo", name="Demo", synthetic=True), stored("v-tie", name="Tie", average=80.001)]
+FILTERS = [Filters(), Filters(show=ALL_ENTRIES), Filters(search="twin"), Filters(search="qwen 7b", show=ALL_ENTRIES),
+           Filters(search="no such model"), Filters(sizes=("> 40B",), show=ALL_ENTRIES), Filters(types=("API",)),
+           Filters(show_reference=False), Filters(exposures=("MMAD questions",), show=ALL_ENTRIES),
+           Filters(search="gpt", sizes=("unknown",))]
+
+
+@pytest.mark.parametrize(("filters", "view"), itertools.product(FILTERS, ranking.VIEWS))
+def test_prepared_views_equal_views_computed_per_request(filters, view):
+    prepared = Prepared(ROWS)
+    expected = ranking.board_view(ROWS, filters, view)
+    shown = prepared.view(filters, view)
+    assert ([r.id for r in shown.rows], shown.ranks, shown.view, shown.matched_before_search, shown.hidden) == (
+        [r.id for r in expected.rows], expected.ranks, expected.view, expected.matched_before_search, expected.hidden)
+    for sort_by in ("Average", "Strict avg", "Defect Cls."):
+        assert [r.id for r in prepared.ordered(shown, sort_by)] == [r.id for r in ranking.ordered(expected, sort_by)]
+        records = render.table_records(shown, prepared.ordered(shown, sort_by), prepared.record)
+        assert records == render.table_records(expected, ranking.ordered(expected, sort_by))
+        assert [prepared.shown(r, shown) for r in records] == [display_values(r) for r in records]
+
+
+def test_ranks_of_a_large_view_count_the_rows_strictly_above():
+    rows = [row(id=f"r{i}", model=f"M{i}", average=50 + (i % 97) / 7) for i in range(2000)]
+    averages = {r.id: round(r.average, 2) for r in rows}
+    ranks = ranking.ranks(rows)
+    assert all(ranks[i] == 1 + sum(other > a for other in averages.values()) for i, a in list(averages.items())[:50])
+
+
+def test_a_new_generation_takes_over_unchanged_cells_and_renders_changed_ranks():
+    first = Prepared(ROWS)
+    board = first.view(Filters(show=ALL_ENTRIES))
+    before = {r.id: first.record(r, board) for r in board.rows}
+    better = stored("v-better", name="Better", average=99.0)  # ranks first: every ranked row below moves one down
+    second = Prepared([*ROWS, better], first)
+    after_board = second.view(Filters(show=ALL_ENTRIES))
+    after = {r.id: second.record(r, after_board) for r in after_board.rows}
+    assert after[better.id]["Rank"] == "1"
+    for row_id, record in before.items():
+        assert after[row_id] == render.display_record(next(r for r in after_board.rows if r.id == row_id), after_board)
+        if record["Rank"] in ("ref", "demo", "—"):
+            assert after[row_id] is record  # unranked and unchanged: not rendered again
+
+
+def test_memo_answers_once_per_key():
+    prepared, calls = Prepared(ROWS), []
+    for key in ("a", "a", "b", "a"):
+        prepared.memo((key,), lambda: calls.append(1) or len(calls))
+    assert len(calls) == 2
