@@ -10,7 +10,8 @@ one untimed start first, so that the first size does not pay for a cold file cac
   and the first of them (the first request of a kind prepares that view; later ones reuse it);
 - visible after commit: a submission stored by another instance (a second `LocalStore` on the same
   folder) until the running app's `/leaderboard` lists it;
-- the app's memory: resident set size after the calls, and its peak.
+- the app's memory: resident set size after the calls, and its peak;
+- the app's CPU time until ready and per call (less sensitive than wall time to a busy machine).
 And at `--rescore` submissions: `mmad rescore` in one process over every stored submission, against
 `mmad score` run once per submission in separate processes (measured on `--sample` files, extrapolated).
 
@@ -46,7 +47,7 @@ from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 #: Bump when the generated layout changes, so that cached stores are regenerated.
-LAYOUT = 3
+LAYOUT = 4
 REQUESTS = {"default view": {}, "all entries": {"show": ALL_ENTRIES}, "search": {"search": "model-12"},
             "source + sort": {"view": "VisA", "sort_by": "Strict avg", "show": ALL_ENTRIES},
             "size filter": {"sizes": ["≤ 10B"], "show": ALL_ENTRIES}}
@@ -116,6 +117,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used (user + system, all its threads): unlike wall time, hardly
+    changed by other work on a shared machine."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def memory(pid: int) -> tuple[float, float]:
     """(resident, peak resident) MiB of a process."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -142,14 +152,15 @@ def one_run(store: Path, root: Path, calls: int, stored: int) -> dict:
                 if process.poll() is not None or time.perf_counter() - start > 600:
                     raise RuntimeError("the app did not become ready") from None
                 time.sleep(0.05)
-        found = {"ready": time.perf_counter() - start}
+        found = {"ready": time.perf_counter() - start, "ready cpu": cpu_seconds(process.pid)}
         for name, arguments in REQUESTS.items():
-            latencies = []
+            latencies, used = [], cpu_seconds(process.pid)
             for _ in range(calls):
                 begin = time.perf_counter()
                 table = client.predict(**arguments, api_name="/leaderboard")
                 latencies.append(time.perf_counter() - begin)
             found[name], found[f"{name} first"] = statistics.median(latencies), latencies[0]
+            found[f"{name} cpu"] = (cpu_seconds(process.pid) - used) / calls
             if name == "all entries":
                 assert len(table["data"]) >= stored, "the board should list every stored submission"
         found["visible"] = visible_after_commit(client, store)
@@ -228,12 +239,15 @@ def main() -> None:
         results = {size: measure(size, root, work, args) for size in args.sizes}
         print(f"\n{len(load_rows(root))}-question synthetic key; medians of {args.runs} app start(s), "
               f"{args.calls} calls per request kind and start\n")
+        print("Wall time as a client sees it (a request kind's median, and its first call), and in brackets the\n"
+              "app's own CPU time (start: until ready; a request kind: per call, on average).\n")
         print("| stored | start-to-ready | " + " | ".join(f"/leaderboard: {n}" for n in REQUESTS)
               + " | visible after commit | RSS | peak RSS |")
         print("|---:" * (5 + len(REQUESTS)) + "|")
         for size, r in results.items():
-            print(f"| {size:,} | {r['ready']:.2f} s | "
-                  + " | ".join(f"{1000 * r[n]:.0f} ms (first {1000 * r[n + ' first']:.0f})" for n in REQUESTS)
+            print(f"| {size:,} | {r['ready']:.2f} s (cpu {r['ready cpu']:.2f}) | "
+                  + " | ".join(f"{1000 * r[n]:.0f} ms, first {1000 * r[n + ' first']:.0f} "
+                               f"(cpu {1000 * r[n + ' cpu']:.0f})" for n in REQUESTS)
                   + f" | {r['visible']:.2f} s | {r['rss']:.0f} MiB | {r['peak']:.0f} MiB |")
         if args.rescore:
             print("\n" + rescore_ratio(cached_store(root, args.rescore, args.pool, args.scale), root, work,

@@ -1,7 +1,7 @@
 """The store's summary index: what the board needs of every submission, in a few shard files.
 
-A stored result is ~100 KB (per-category and per-defect breakdowns, bootstrap intervals per
-subtask); the table needs a few hundred bytes of it. Reading every entry made start-up grow with
+A stored result is ~100 KB (per-category and per-defect breakdowns, the strict protocol's every
+number); the board needs a few KB of it (numbers per source, the bootstrap intervals). Reading every entry made start-up grow with
 the store (10,000 entries: ~1 GB of JSON). The index holds, per submission, its metadata, its
 result without the breakdowns only the row detail shows (`summarize_result`), and the git blob
 ids of the two files it was made from, so that it can be checked against the entries without
@@ -33,7 +33,7 @@ SHARDS = "0123456789abcdef"
 #: What only the row detail shows (and most of a result's size); re-read from the entry on demand.
 DETAIL_ONLY = ("categories", "defects", "position_bias")
 #: What the board reads of the strict protocol's result (besides its per-source averages).
-STRICT_KEPT = ("average", "coverage", "scorer_version", "answer_key_sha256", "protocol")
+STRICT_KEPT = ("average", "coverage", "scorer_version", "answer_key_sha256", "protocol", "bootstrap")
 
 Record = dict
 Validator = Callable[[str, object, object], bool]
@@ -53,39 +53,23 @@ def blob_id(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def _bootstrap(bootstrap: object) -> object:
-    """The interval of the average, overall and per source (views rank by source); per-subtask ones go."""
-    if not isinstance(bootstrap, Mapping) or not isinstance(bootstrap.get("sources"), Mapping):
-        return bootstrap
-    return {**bootstrap, "sources": {name: {"average": s.get("average")} for name, s in bootstrap["sources"].items()
-                                     if isinstance(s, Mapping)}}
-
-
-def _official(part: Mapping) -> dict:
-    kept = {k: v for k, v in part.items() if k not in DETAIL_ONLY}
-    if "bootstrap" in kept:
-        kept["bootstrap"] = _bootstrap(kept["bootstrap"])
-    return kept
-
-
 def _strict(part: Mapping) -> dict:
-    """The strict protocol is shown by its averages only (overall and per source)."""
+    """The strict protocol is shown by its averages (overall and per source) and its intervals."""
     kept = {k: part[k] for k in STRICT_KEPT if k in part}
     if isinstance(part.get("sources"), Mapping):
         kept["sources"] = {name: {"average": s.get("average")} for name, s in part["sources"].items()
                            if isinstance(s, Mapping)}
-    if "bootstrap" in part:
-        kept["bootstrap"] = _bootstrap(part["bootstrap"])
     return kept
 
 
 def summarize_result(result: Mapping) -> dict:
-    """A result as the table needs it: without the breakdowns in DETAIL_ONLY, the strict protocol
-    reduced to its averages (a tenth of the size of the result)."""
+    """A result as the board needs it: the official protocol without the breakdowns in DETAIL_ONLY,
+    the strict one reduced to STRICT_KEPT and its per-source averages (about 6% of the result)."""
     summary = dict(result)
-    for name, reduce in (("official", _official), ("strict", _strict)):
-        if isinstance(result.get(name), Mapping):
-            summary[name] = reduce(result[name])
+    if isinstance(result.get("official"), Mapping):
+        summary["official"] = {k: v for k, v in result["official"].items() if k not in DETAIL_ONLY}
+    if isinstance(result.get("strict"), Mapping):
+        summary["strict"] = _strict(result["strict"])
     return summary
 
 
