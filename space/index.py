@@ -1,11 +1,11 @@
 """The store's summary index: what the board needs of every submission, in a few shard files.
 
-A stored result is ~100 KB (per-category and per-defect breakdowns, the strict protocol's every
-number); the board needs a few KB of it (numbers per source, the bootstrap intervals). Reading every entry made start-up grow with
-the store (10,000 entries: ~1 GB of JSON). The index holds, per submission, its metadata, its
-result without the breakdowns only the row detail shows (`summarize_result`), and the git blob
-ids of the two files it was made from, so that it can be checked against the entries without
-parsing them (on the Hub, against one listing of the repo).
+A stored result is ~100 KB (per-category and per-defect breakdowns, every number of the strict
+protocol); the board needs a few KB of it (numbers per source, the bootstrap intervals). Reading
+every entry made start-up grow with the store (10,000 entries: ~1 GB of JSON). The index holds,
+per submission, its metadata, its result without what only the row detail shows
+(`summarize_result`), and the git blob ids of the two files it was made from, so that it can be
+checked against the entries without parsing them (on the Hub, against one listing of the repo).
 
 Layout, beside `verified/` (the same locally and in a Hub repo):
 

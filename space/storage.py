@@ -557,7 +557,7 @@ class HubStore:
         """Index the entries `todo` names from their files, and commit the repaired shards (best
         effort: if another commit won, the next refresh repairs what is still missing)."""
         wanted = todo.read if len(todo.read) <= 20 else ["*"]  # every pattern is matched against every file
-        self._download(head, [f"{VERIFIED}/{sid}/{name}" for sid in wanted for name in ("metadata.json", "result.json")])
+        self._download(head, [f"{VERIFIED}/{sid}/{part}.json" for sid in wanted for part in ("metadata", "result")])
         with self._lock:
             records, unreadable = self.mirror.read_records(todo.read)
             touched = index.apply(shards, records, [*todo.drop, *unreadable], reset=todo.damaged)
