@@ -42,14 +42,17 @@ def display_values(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _take_over(old: _ViewCache | None, new: _ViewCache) -> None:
-    """Copy into `new` the display cells of `old` whose row and rank did not change."""
-    if old is None:
+    """Copy into `new` the display cells of `old` for the rows that did not change (the same `Row`
+    objects), when the view's ranked rows did not change either: a cell may depend on the whole
+    ranking (the rank, a rank range), so a new ranked row renders the view again."""
+    if old is None or old.board.ranks != new.board.ranks:
         return
     before = {row.id: row for row in old.board.rows}
+    if any(before.get(row.id) is not row for row in new.board.rows if row.id in new.board.ranks):
+        return
     for row in new.board.rows:
-        record = old.records.get(row.id)
-        if record is not None and before.get(row.id) is row and record["Rank"] == new.board.rank_text(row):
-            new.records[row.id] = record
+        if before.get(row.id) is row and row.id in old.records:
+            new.records[row.id] = old.records[row.id]
             if row.id in old.shown:
                 new.shown[row.id] = old.shown[row.id]
 
@@ -69,8 +72,9 @@ class _ViewCache:
 class Prepared:
     """Everything per row that does not depend on a request, for one generation of the board.
 
-    `previous`: the last generation's; display cells of rows that did not change (the same `Row`
-    object, the same rank) are taken over, so one new submission does not re-render 10,000 rows.
+    `previous`: the last generation's; display cells of rows that did not change are taken over
+    while the ranking did not change (`_take_over`), so that, e.g., a submission that is not ranked
+    does not re-render 10,000 rows.
     `memo` keeps the last few whole answers (a generation's answers never change)."""
 
     MEMO = 16

@@ -50,19 +50,22 @@ def test_ranks_of_a_large_view_count_the_rows_strictly_above():
     assert all(ranks[i] == 1 + sum(other > a for other in averages.values()) for i, a in list(averages.items())[:50])
 
 
-def test_a_new_generation_takes_over_unchanged_cells_and_renders_changed_ranks():
+@pytest.mark.parametrize("ranked", [True, False])
+def test_a_new_generation_renders_what_changed(ranked):
+    """A new ranked row moves the rows below it: the view is rendered again; a new unranked row
+    (here: another key's demo result) changes no other cell, which are then taken over as they were."""
     first = Prepared(ROWS)
     board = first.view(Filters(show=ALL_ENTRIES))
     before = {r.id: first.record(r, board) for r in board.rows}
-    better = stored("v-better", name="Better", average=99.0)  # ranks first: every ranked row below moves one down
-    second = Prepared([*ROWS, better], first)
+    added = stored("v-new", name="New", average=99.0, synthetic=not ranked)
+    second = Prepared([*ROWS, added], first)
     after_board = second.view(Filters(show=ALL_ENTRIES))
     after = {r.id: second.record(r, after_board) for r in after_board.rows}
-    assert after[better.id]["Rank"] == "1"
-    for row_id, record in before.items():
-        assert after[row_id] == render.display_record(next(r for r in after_board.rows if r.id == row_id), after_board)
-        if record["Rank"] in ("ref", "demo", "—"):
-            assert after[row_id] is record  # unranked and unchanged: not rendered again
+    assert after["v-new"]["Rank"] == ("1" if ranked else "demo")
+    for row in after_board.rows:
+        assert after[row.id] == render.display_record(row, after_board)
+        if row.id in before:
+            assert (after[row.id] is before[row.id]) is not ranked
 
 
 def test_memo_answers_once_per_key():
