@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -38,7 +37,7 @@ from typing import Protocol
 
 from mmad_dataset import MMADError
 
-from . import index
+from . import index, index_folder
 
 VERIFIED = "verified"
 INDEX = "index"
@@ -194,7 +193,8 @@ class LocalStore:
         self.root = Path(root)
         self.unreadable: dict[str, str] = {}
         self._fixed = 0
-        self._parsed: dict[str, tuple[tuple, dict | None]] = {}  # shard → (stamp, records) last parsed
+        self.index = index_folder.IndexFolder(self.root, self.record, lambda sid: (self.root / VERIFIED / sid).is_dir(),
+                                              _valid_record)
 
     def describe(self) -> str:
         return "local folder"
@@ -228,7 +228,7 @@ class LocalStore:
         except (OSError, ValueError) as exc:
             raise StorageError(f"submission {submission_id} could not be read ({type(exc).__name__})") from None
 
-    # --- the summary index (space/index.py) -----------------------------------------------------
+    # --- the summary index (space/index.py, space/index_folder.py) ----------------------------------
 
     def summaries(self) -> list[Stored]:
         """Every submission as indexed, without parsing the entries: damaged or missing shards, and
@@ -244,29 +244,11 @@ class LocalStore:
 
     def generation(self) -> tuple:
         """Changes when an index shard is rewritten or an entry folder appears or goes (one stat each)."""
-        paths = [self.root / VERIFIED, *(self.root / index.shard_path(s) for s in index.SHARDS)]
-        return tuple(_stamp(path) for path in paths)
+        return (index_folder.stamp(self.root / VERIFIED), *self.index.stamps())
 
-    def indexed(self) -> dict[str, dict | None]:
-        """Shard → its records (empty when missing, None when damaged), as the files hold them now.
-        A shard unchanged since the last call (same stamp) is not parsed again: its records are the
-        same objects, so that the board rebuilds only the rows of shards that changed. Do not mutate."""
-        shards: dict[str, dict | None] = {}
-        for shard in index.SHARDS:
-            path = self.root / index.shard_path(shard)
-            stamp = _stamp(path)
-            cached = self._parsed.get(shard)
-            if cached is not None and stamp and cached[0] == stamp:
-                shards[shard] = cached[1]
-                continue
-            try:
-                shards[shard] = index.decode_shard(path.read_bytes(), shard, _valid_record)
-            except FileNotFoundError:
-                shards[shard] = {}
-            except OSError:
-                shards[shard] = None
-            self._parsed[shard] = (stamp, shards[shard])
-        return shards
+    def _reconcile(self, entries: dict[str, dict | None]) -> list[Stored]:
+        shards, self._fixed, self.unreadable = self.index.reconcile(entries)
+        return index_entries(shards)
 
     def _entry_ids(self) -> list[str]:
         folder = self.root / VERIFIED
@@ -285,72 +267,6 @@ class LocalStore:
         rec = index.record((folder / "metadata.json").read_bytes(), (folder / "result.json").read_bytes())
         check_entry(rec["metadata"], rec["result"])
         return rec
-
-    def _reconcile(self, entries: dict[str, dict | None]) -> list[Stored]:
-        """Bring the index in line with `entries` (see `index.plan`), under the index lock when anything
-        must be written; a store that cannot be written to is still shown right, from memory."""
-        shards = self.indexed()
-        self._fixed, self.unreadable = 0, {}
-        if index.plan(shards, entries).shards:
-            try:
-                with self._index_lock():
-                    shards = self._apply_plan(entries, write=True)
-            except OSError:
-                shards = self._apply_plan(entries, write=False)
-        return index_entries(shards)
-
-    def _apply_plan(self, entries: dict[str, dict | None], *, write: bool) -> dict[str, dict | None]:
-        shards = self.indexed()  # read again: another writer may have changed it meanwhile
-        todo = index.plan(shards, entries)
-        records, self.unreadable = self.read_records(todo.read)
-        # `entries` was listed before the lock: an entry saved since is indexed but not listed, not gone
-        drop = [sid for sid in todo.drop if not (self.root / VERIFIED / sid).is_dir()]
-        touched = index.apply(shards, records, [*drop, *self.unreadable], reset=todo.damaged)
-        self._fixed = len(todo.read) + len(drop)
-        if write:
-            self._write_shards(touched)
-        return {**shards, **touched}
-
-    def read_records(self, ids: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
-        records, unreadable = {}, {}
-        for sid in ids:
-            try:
-                records[sid] = self.record(sid)
-            except FileNotFoundError:  # gone meanwhile, or a folder without its files: not an entry
-                unreadable[sid] = "FileNotFoundError: incomplete entry"
-            except (OSError, ValueError) as exc:
-                unreadable[sid] = f"{type(exc).__name__}: {str(exc)[:80]}"
-        return records, unreadable
-
-    def _write_shards(self, touched: dict[str, dict]) -> None:
-        """Each shard replaced atomically; call under `_index_lock`."""
-        for shard, records in touched.items():
-            target = self.root / index.shard_path(shard)
-            temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
-            temporary.write_bytes(index.encode_shard(records))
-            os.replace(temporary, target)
-
-    @contextlib.contextmanager
-    def _index_lock(self):
-        """One writer of the index at a time, across threads and processes sharing this folder."""
-        folder = self.root / index.SUMMARY
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield
-
-    def replace_shards(self, touched: dict[str, dict]) -> None:
-        with contextlib.suppress(OSError), self._index_lock():
-            self._write_shards(touched)
-
-    def put_records(self, records: dict[str, dict]) -> None:
-        """Index records written after their entries; a failure only leaves the index stale, which the
-        next reconciliation repairs (the entry is stored, which is what counts)."""
-        with contextlib.suppress(OSError), self._index_lock():
-            shards = {index.shard_of(sid): None for sid in records}
-            current = self.indexed()
-            shards.update({s: current[s] for s in shards})
-            self._write_shards(index.apply(shards, records))
 
     def save(self, files: Files) -> None:
         """Take the claims exclusively, then write into a temporary sibling folder renamed into place
@@ -374,7 +290,7 @@ class LocalStore:
                 path.unlink(missing_ok=True)
             raise StorageError(f"could not write the submission ({exc}); nothing was stored") from None
         with contextlib.suppress(OSError, ValueError):
-            self.put_records({final.name: self.record(final.name)})
+            self.index.put({final.name: self.record(final.name)})
 
     def _claim(self, claims: dict[str, bytes]) -> list[Path]:
         taken: list[Path] = []
@@ -427,19 +343,11 @@ class LocalStore:
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
             temporary.write_bytes(updates[path])
             os.replace(temporary, target)
-        records, _ = self.read_records(sorted({path.split("/")[1] for path in updates if path.startswith(VERIFIED)}))
-        self.put_records(records)
+        records, _ = self.index.read_all(sorted({path.split("/")[1] for path in updates if path.startswith(VERIFIED)}))
+        self.index.put(records)
 
     def refresh(self) -> None:
         """Nothing to do: the folder is the truth."""
-
-
-def _stamp(path: Path) -> tuple:
-    try:
-        info = path.stat()
-    except OSError:
-        return ()
-    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def mirror_folder(base: str | Path, repo_id: str) -> Path:
@@ -535,7 +443,7 @@ class HubStore:
             entries = _listed_entries(listing)
             with self._lock:
                 self._prune(set(entries), listing)
-                shards = self.mirror.indexed()
+                shards = self.mirror.index.shards()
             todo = index.plan(shards, entries)
             if todo.shards:
                 self._repair(head, shards, todo)
@@ -559,9 +467,9 @@ class HubStore:
         wanted = todo.read if len(todo.read) <= 20 else ["*"]  # every pattern is matched against every file
         self._download(head, [f"{VERIFIED}/{sid}/{part}.json" for sid in wanted for part in ("metadata", "result")])
         with self._lock:
-            records, unreadable = self.mirror.read_records(todo.read)
+            records, unreadable = self.mirror.index.read_all(todo.read)
             touched = index.apply(shards, records, [*todo.drop, *unreadable], reset=todo.damaged)
-            self.mirror.replace_shards(touched)
+            self.mirror.index.replace(touched)
             self.mirror.unreadable = unreadable
         with contextlib.suppress(StorageError):
             self._commit({index.shard_path(s): index.encode_shard(r) for s, r in touched.items()},
@@ -591,7 +499,7 @@ class HubStore:
         """The mirrored index; while the Hub is down and the mirror holds no index (made by an older
         version), what the mirror holds, read whole."""
         with self._lock:
-            found = index_entries(self.mirror.indexed())
+            found = index_entries(self.mirror.index.shards())
             return self.mirror.list() if not found and self._outage else found
 
     def verify_summaries(self) -> int:

@@ -188,7 +188,7 @@ def test_two_instances_on_one_folder_and_a_third_starting_meanwhile(tmp_path, re
     root = tmp_path / "store"
     first, second = LocalStore(root), LocalStore(root)
     third = _submit_concurrently([first, second], results, 20, during=lambda: Board(LocalStore(root), verify=False))
-    indexed = {sid for records in LocalStore(root).indexed().values() for sid in records}
+    indexed = {sid for records in LocalStore(root).index.shards().values() for sid in records}
     assert indexed == set(os.listdir(root / "verified"))  # no writer's update was lost (nothing repaired yet)
     truth = full_read(LocalStore(root))
     assert len(truth) == 40
