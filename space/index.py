@@ -22,6 +22,7 @@ stores in `space/storage.py` do the reading and writing.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -75,7 +76,7 @@ def summarize_result(result: Mapping) -> dict:
 
 def record(metadata_bytes: bytes, result_bytes: bytes) -> Record:
     """The index record of one entry from its two files' bytes (raises ValueError when unparsable)."""
-    metadata, result = orjson.loads(metadata_bytes), orjson.loads(result_bytes)
+    metadata, result = json.loads(metadata_bytes), json.loads(result_bytes)  # json: entries may hold NaN
     if not isinstance(metadata, dict) or not isinstance(result, dict):
         raise ValueError("not a JSON object")
     return {"metadata": metadata, "result": summarize_result(result),
