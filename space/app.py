@@ -119,8 +119,16 @@ class Board:
 
 
 def load_reported(folder: str | Path) -> list[dict]:
-    """Every curated entry in a folder, in file-name order."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(folder).glob("*.json"))]
+    """Every curated entry in a folder, in file-name order; an entry off the taxonomy (a value it does not
+    know, a comparability field without its stated/presumed basis) stops the board from starting."""
+    entries = []
+    for path in sorted(Path(folder).glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        problems = taxonomy.reported_problems(entry)
+        if problems:
+            raise ValueError(f"{path.name}: {'; '.join(problems[:3])}")
+        entries.append(entry)
+    return entries
 
 
 class Exports:

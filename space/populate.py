@@ -33,8 +33,10 @@ VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
 SIZE_BUCKETS: tuple[str, ...] = ("≤ 10B", "10–40B", "> 40B", "unknown")
 TYPES: tuple[str, ...] = ("open", "API", "industrial-specialised")
 COMPARABLE_ONLY = "comparable only (default)"
+#: Comparable rows none of whose comparability fields the board presumes (`taxonomy.presumptions`).
+STATED_ONLY = "comparability: stated only"
 ALL_ENTRIES = "all entries"
-SHOW_CHOICES: tuple[str, ...] = (COMPARABLE_ONLY, ALL_ENTRIES)
+SHOW_CHOICES: tuple[str, ...] = (COMPARABLE_ONLY, STATED_ONLY, ALL_ENTRIES)
 SCORED_HERE = "scored here"
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
@@ -56,7 +58,8 @@ FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
 #: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
+    "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss", "Sources",
+    "Flags",
 )
 DEFAULT_COLUMNS: tuple[str, ...] = (
     "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
@@ -66,7 +69,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 ID_COLUMN = "ID"
 WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
                           "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
+                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 110, "Sources": 300, "Flags": 200,
                           ID_COLUMN: 200}
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 ACCURACY_COLUMNS = frozenset({*SUBTASK_COLUMNS, "Average", "Strict avg", "Overkill", "Miss"})
@@ -137,6 +140,9 @@ class Row:
     protocol_detail: str = ""
     coverage_detail: str = ""
     training_detail: str = ""
+    quantisation: str = ""
+    quantisation_detail: str = ""
+    basis: dict[str, dict] = field(default_factory=dict)  # reported: stated or presumed, per comparability field
     link: str = ""
     model_version: str = ""
     size: str | None = None
@@ -173,6 +179,16 @@ class Row:
     def comparable(self) -> bool:
         """Belongs in the default view (reference lines always do; they are just never ranked)."""
         return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats)
+
+    @property
+    def presumed(self) -> dict[str, str]:
+        """Comparability field → why the board presumes its value (empty: every value is stated)."""
+        return taxonomy.presumptions({"basis": self.basis})
+
+    def marked(self, name: str) -> str:
+        """A comparability value as a cell shows it: followed by the presumption mark when presumed."""
+        value = getattr(self, name) or "–"
+        return f"{value} {taxonomy.PRESUMED_MARK}" if name in self.presumed else value
 
     @property
     def ranked(self) -> bool:
@@ -214,6 +230,8 @@ def row_from_reported(entry: Mapping[str, Any]) -> Row:
         training_exposure=entry.get("training_exposure", ""), measured_by=entry.get("measured_by", ""),
         setting_detail=entry.get("setting_detail") or "", protocol_detail=entry.get("protocol_detail") or "",
         coverage_detail=entry.get("coverage_detail") or "", training_detail=entry.get("training_detail") or "",
+        quantisation=entry.get("quantisation") or "", quantisation_detail=entry.get("quantisation_detail") or "",
+        basis={name: dict(part) for name, part in (entry.get("basis") or {}).items()},
         link=entry.get("link") or "", model_version=entry.get("model_version") or "", size=entry.get("size"),
         type=entry.get("type", ""), run_note=entry.get("run_note") or "", notes=entry.get("notes") or "",
         flags=list(entry.get("flags") or []), sources=[dict(s) for s in entry.get("sources") or []],
@@ -295,6 +313,8 @@ class Filters:
 def matches(row: Row, filters: Filters, *, search: bool = True) -> bool:
     """Whether a row passes the controls (`search=False`: every control but the search box)."""
     if search and not _search_hit(row, filters.search):
+        return False
+    if filters.show == STATED_ONLY and row.presumed:
         return False
     if row.status == "reference":
         return filters.show_reference
@@ -426,17 +446,23 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     nums = numbers(row, board.view)
     record: dict[str, Any] = {
         "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
-        "Setting": row.setting or "–", "Measured by": row.measured_by or "–",
+        "Setting": row.marked("setting"), "Measured by": row.measured_by or "–",
         "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
-        "Type": row.type or "–", "Training exposure": row.training_exposure or "–",
-        "Protocol": row.protocol or "–",
-        "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
-                    or "–",
+        "Type": row.type or "–", "Training exposure": row.marked("training_exposure"),
+        "Protocol": row.marked("protocol"), "Quantisation": row.marked("quantisation"),
+        "Coverage": " ".join(filter(None, [row.marked("coverage"),
+                                           f"({row.coverage_detail})" if row.coverage_detail else ""])),
         "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
-        "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
+        "Flags": escape_markdown("; ".join(all_flags(row))), ID_COLUMN: row.id,
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
     return record
+
+
+def all_flags(row: Row) -> list[str]:
+    """The row's flags, led by which comparability fields the board presumes (the detail says why)."""
+    presumed = ", ".join(name.replace("_", " ") for name in row.presumed)
+    return [f"{taxonomy.PRESUMED_MARK} presumed: {presumed}"] * bool(presumed) + row.flags
 
 
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
@@ -491,7 +517,7 @@ def column_widths(frame: pd.DataFrame) -> list[str]:
 
 EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
-               "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+               "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
 def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
@@ -505,7 +531,10 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
             "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
             "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
             "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
-            "training_detail": row.training_detail, "measured_by": row.measured_by,
+            "training_detail": row.training_detail, "quantisation": row.quantisation,
+            "quantisation_detail": row.quantisation_detail,
+            "presumed": "; ".join(f"{name}: {reason}" for name, reason in row.presumed.items()),
+            "measured_by": row.measured_by,
             "not_ranked_because": "; ".join(row.not_ranked_because()), "run_note": row.run_note,
             "notes": row.notes, "flags": "; ".join(row.flags),
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
@@ -533,9 +562,20 @@ def last_updated(rows: Iterable[Row]) -> str:
 
 # --- row detail ----------------------------------------------------------------------------------
 
-def _line(label: str, value: Any, detail: Any = "") -> str:
+def _line(label: str, value: Any, detail: Any = "", presumed: str = "") -> str:
     text = escape_markdown(value) or "–"
-    return f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    line = f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    return line + (f" · {taxonomy.PRESUMED_MARK} *presumed:* {escape_markdown(presumed)}" if presumed else "")
+
+
+def _comparability_lines(row: Row) -> list[str]:
+    """One line per comparability field, each presumed value marked and followed by the reason."""
+    labels = {"setting": "Setting", "protocol": "Protocol", "coverage": "Coverage",
+              "training_exposure": "Training exposure", "quantisation": "Quantisation"}
+    presumed = row.presumed
+    return [_line(labels[name], getattr(row, name), getattr(row, f"{name.split('_')[0]}_detail", ""),
+                  presumed.get(name, ""))
+            for name in taxonomy.COMPARABILITY_FIELDS if name != "quantisation" or row.quantisation]
 
 
 def _source_line(number: int, source: Mapping[str, Any]) -> str:
@@ -557,10 +597,7 @@ def detail_markdown(row: Row, board: View) -> str:
     lines = [f"### {link_cell(row.model, row.link)}",
              f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
              f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
-             _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
-             _line("Coverage", row.coverage, row.coverage_detail),
-             _line("Training exposure", row.training_exposure, row.training_detail),
-             _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
+             *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
     if row.model_version:
         lines.append(_line("Model version", row.model_version))
     if row.status == "verified":
@@ -569,7 +606,7 @@ def detail_markdown(row: Row, board: View) -> str:
                   f"{fixed(row.strict_average, '%')}", _line("Scored with", row.scorer)]
     lines += ["", f"**Run note:** {escape_markdown(row.run_note) or '–'}",
               "", f"**Notes:** {escape_markdown(row.notes) or '–'}",
-              "", f"**Flags:** {escape_markdown('; '.join(row.flags)) or 'none'}"]
+              "", f"**Flags:** {escape_markdown('; '.join(all_flags(row))) or 'none'}"]
     if row.sources:
         lines += ["", "#### Sources (primary first)", "",
                   "| # | Source | Kind | Locator | Own run? | Conf. | As printed |",

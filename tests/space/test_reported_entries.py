@@ -21,7 +21,7 @@ BY_ID = {entry.get("id"): entry for entry in ENTRIES}
 
 REQUIRED = ("id", "model", "model_version", "size", "type", "link", "status", "setting", "setting_detail",
             "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure", "training_detail",
-            "measured_by", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
+            "quantisation", "quantisation_detail", "measured_by", "basis", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
 MODEL_TYPES = ("open", "API", "industrial-specialised")
 SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper")
 CONFIDENCES = ("high", "medium", "low")
@@ -50,7 +50,7 @@ def test_there_are_entries_and_file_names_are_ids():
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
 def test_entry_has_every_schema_field_and_taxonomy_values(entry):
     assert [key for key in REQUIRED if key not in entry] == []
-    assert taxonomy.invalid_fields(entry) == []
+    assert taxonomy.reported_problems(entry) == []
     assert entry["status"] in ("reported", "reference")
     assert entry["type"] in (MODEL_TYPES if entry["status"] == "reported" else ("reference",))
     assert entry["rescorable"] is False and entry["rescorable_reason"]
@@ -65,6 +65,8 @@ def test_entry_has_every_schema_field_and_taxonomy_values(entry):
         assert entry["training_detail"]
     if entry["setting"] not in taxonomy.STANDARD_SETTINGS:
         assert entry["setting_detail"]
+    if entry["quantisation"] == taxonomy.QUANTISED:
+        assert entry["quantisation_detail"] and [f for f in entry["flags"] if f.startswith("run quantised")]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
@@ -258,6 +260,70 @@ def test_qwen2_5_vl_7b_keeps_each_harness_as_its_own_run():
     assert runs[72.19]["measured_by"] == "benchmark authors" and runs[72.4]["protocol"] == "other"
 
 
+# --- issue 18: labels the sources contradict, presumptions shown as such ------------------------------
+
+def _presumed(entry_id: str) -> set[str]:
+    return set(taxonomy.presumptions(BY_ID[entry_id]))
+
+
+@pytest.mark.parametrize("entry_id", ["hyco-iad-3b-1-shot-hyco-iad-readme",
+                                      "qwen2-5-vl-3b-sft-hyco-iad-data-1-shot-hyco-iad-readme"])
+def test_hyco_iad_runs_trained_on_mmad_questions_and_ran_1_shot_plus(entry_id):
+    """Its released training data holds 713 of 1,164 QA pairs on MMAD images; its eval script uses similar_templates[0]."""
+    entry = BY_ID[entry_id]
+    assert entry["training_exposure"] == "MMAD questions" and "713 of its 1,164" in entry["training_detail"]
+    assert "88bacbf" in entry["training_detail"]
+    assert entry["setting"] == "1-shot+" and "similar_templates[0]" in entry["setting_detail"]
+    assert "README says one-shot" in entry["setting_detail"]
+    assert _presumed(entry_id) == set()
+
+
+def test_egvlr_rows_are_a_subset_of_at_most_5000_questions():
+    rows = [entry for entry in ENTRIES if entry["id"].endswith("-egvlr")]
+    assert len(rows) == 3
+    for entry in rows:
+        assert entry["coverage"] == "subset" and "at most 5,000 questions" in entry["coverage_detail"]
+        assert "LIMIT=5000" in entry["coverage_detail"] and "not stated" not in entry["coverage_detail"]
+
+
+@pytest.mark.parametrize("entry_id", ["gemini-2-5-pro-1-shot-judo", "kimi-vl-a3b-1-shot-judo",
+                                      "qwen2-5-vl-7b-1-shot-judo"])
+def test_judo_measured_rows_presume_protocol_and_coverage(entry_id):
+    assert taxonomy.comparable(BY_ID[entry_id]) and _presumed(entry_id) == {"protocol", "coverage"}
+
+
+def test_hyco_iad_base_run_presumes_its_setting():
+    assert _presumed("qwen2-5-vl-3b-1-shot-hyco-iad-readme") == {"setting"}
+    assert "1-shot or 1-shot+" in BY_ID["qwen2-5-vl-3b-1-shot-hyco-iad-readme"]["setting_detail"]
+
+
+def test_the_eight_transcribed_0_shot_rows_presume_protocol_and_coverage():
+    transcribed = [e["id"] for e in ENTRIES if e["setting"] == "0-shot"
+                   and any("table3_shot_setting" in s["link"] for s in e["sources"])]
+    assert len(transcribed) == 8
+    assert all({"protocol", "coverage"} <= _presumed(entry_id) for entry_id in transcribed)
+    assert all(BY_ID[entry_id]["sources"][0]["confidence"] == "low" for entry_id in transcribed)
+
+
+@pytest.mark.parametrize("entry_id", ["llava-next-34b-0-shot-mmad-paper", "llava-next-34b-1-shot-mmad-paper"])
+def test_llava_next_34b_runs_are_presumed_4_bit(entry_id):
+    entry = BY_ID[entry_id]
+    assert entry["quantisation"] == "quantised" and "4bit" in entry["quantisation_detail"]
+    assert "quantisation" in _presumed(entry_id)
+    assert "--dtype 4bit" in taxonomy.presumptions(entry)["quantisation"]
+
+
+def test_no_presumption_hides_in_a_flag_any_more():
+    """A presumption is data (`basis`), marked by the board; no flag repeats it as free text."""
+    assert [e["id"] for e in ENTRIES if any("presumed official" in flag for flag in e["flags"])] == []
+
+
+def test_the_default_ranking_keeps_presumed_rows():
+    ranked = [e for e in ENTRIES if e["status"] == "reported" and taxonomy.comparable(e)]
+    presumed = [e["id"] for e in ranked if not taxonomy.stated_only(e)]
+    assert len(presumed) == 13 and "gemini-2-5-pro-1-shot-judo" in presumed
+
+
 # --- the About tab describes these fields as the code computes them --------------------------------------
 
 def test_about_text_states_the_coverage_the_scorer_computes(small_root):
@@ -281,3 +347,17 @@ def test_provenance_page_lists_every_entry():
     """docs/results.md is the human-readable provenance table: it must not fall behind the files."""
     text = (Path(REPORTED_DIR).parent.parent / "docs" / "results.md").read_text(encoding="utf-8")
     assert [entry["id"] for entry in ENTRIES if f"`{entry['id']}`" not in text] == []
+
+
+def test_the_board_refuses_to_start_on_an_entry_without_its_basis(tmp_path):
+    from space.app import load_reported
+
+    entry = {key: value for key, value in BY_ID["gemini-2-5-pro-1-shot-judo"].items() if key != "basis"}
+    (tmp_path / "x.json").write_text(json.dumps(entry), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x\.json: basis: expected an object"):
+        load_reported(tmp_path)
+    presumed_silently = {**entry, "basis": {**BY_ID["gemini-2-5-pro-1-shot-judo"]["basis"],
+                                            "protocol": {"basis": "presumed"}}}
+    (tmp_path / "x.json").write_text(json.dumps(presumed_silently), encoding="utf-8")
+    with pytest.raises(ValueError, match="protocol is presumed without a reason"):
+        load_reported(tmp_path)

@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from board_entries import BUNDLED, row, verified
+from board_entries import BUNDLED, presumed_basis, row, verified
 
 from mmad_dataset import SOURCES, SUBTASKS
 from space import populate, taxonomy
@@ -205,3 +205,42 @@ def test_the_hidden_count_follows_the_search():
     assert populate.board_view(rows, Filters(search="beta")).hidden == 1
     assert populate.board_view(rows, Filters(search="zzqq")).hidden == 0
     assert populate.board_view(rows, Filters(search="beta", show=ALL_ENTRIES)).rows[0].model == "Beta-7B"
+
+
+# --- presumptions (issue 18) -----------------------------------------------------------------------
+
+def test_presumed_values_are_marked_in_cells_flags_and_detail_and_still_ranked():
+    presumed = row(id="p-1-shot", average=80.0, basis=presumed_basis(protocol="the paper does not say how it scored"))
+    stated = row(id="s-1-shot", average=70.0)
+    board = populate.board_view([presumed, stated])
+    frame = populate.table(board, columns=[*populate.DEFAULT_COLUMNS, "Protocol", "Coverage"]).set_index("ID")
+    assert list(frame["Rank"]) == ["1", "2"]  # the default ranking keeps the presumed row
+    assert frame.loc["p-1-shot", "Protocol"] == f"official {taxonomy.PRESUMED_MARK}"
+    assert frame.loc["p-1-shot", "Coverage"] == "full" and frame.loc["s-1-shot", "Protocol"] == "official"
+    assert frame.loc["p-1-shot", "Flags"] == f"{taxonomy.PRESUMED_MARK} presumed: protocol"
+    assert frame.loc["s-1-shot", "Flags"] == ""
+    detail = populate.detail_markdown(presumed, board)
+    assert "- **Protocol:** official · † *presumed:* the paper does not say how it scored" in detail
+    assert "- **Setting:** 1\\-shot\n" in detail + "\n"
+    download = populate.plain_table(board).set_index("id")
+    assert download.loc["p-1-shot", "presumed"] == "protocol: the paper does not say how it scored"
+
+
+def test_stated_only_shows_comparable_rows_that_presume_nothing_and_keeps_their_ranks():
+    rows = [row(id="p-1-shot", average=80.0, basis=presumed_basis(setting="the README and the script disagree")),
+            row(id="s-1-shot", average=70.0), row(id="o-1-shot", average=90.0, protocol="other", protocol_detail="x")]
+    stated = populate.board_view(rows, Filters(show=populate.STATED_ONLY))
+    assert [r.id for r in stated.rows] == ["s-1-shot"] and stated.ranks["s-1-shot"] == 2  # ranks never renumber
+
+
+def test_bundled_presumptions_are_marked_on_the_board():
+    board = populate.board_view(BUNDLED)
+    frame = populate.table(board, columns=[*populate.DEFAULT_COLUMNS, "Protocol", "Quantisation"]).set_index("ID")
+    judo = frame.loc["gemini-2-5-pro-1-shot-judo"]
+    assert judo["Rank"] == "1" and judo["Protocol"] == "official †" and "presumed: protocol, coverage" in judo["Flags"]
+    assert frame.loc["llava-next-34b-1-shot-mmad-paper", "Quantisation"] == "quantised †"
+    assert frame.loc["qwen2-5-vl-3b-1-shot-hyco-iad-readme", "Setting"] == "1-shot †"
+    stated = populate.board_view(BUNDLED, Filters(show=populate.STATED_ONLY))
+    assert sum(r.ranked for r in stated.rows) == 35 - 13
+    assert [r.model for r in stated.rows if r.status == "reference"] == ["Random chance"]  # the human rows presume
+    assert "gemini-2-5-pro-1-shot-judo" not in {r.id for r in stated.rows}
