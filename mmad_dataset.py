@@ -88,6 +88,16 @@ KNOWN_ISSUES: dict[str, str] = {
     for i in range(22)
 }
 
+#: Known wrong answers of single questions. Upstream has no question ids, and an image's conversation
+#: order is upstream's to change, so each erratum is keyed by image and question type; `known_issue()`
+#: resolves it onto that image's question of that type (its `<image>#<index>` id) whenever rows are
+#: built, from `mmad.json` or from an exported answer key.
+KNOWN_QUESTION_ISSUES: dict[tuple[str, str], str] = {
+    ("DS-MVTec/bottle/image/broken_large/016.png", "Defect Localization"):
+        "the Defect Localization answer says the defect is around the center; it is on the rim, at the edges "
+        "(jam-cc/MMAD issue #18, 2025-12-02)",
+}
+
 #: Known problems of whole subtasks, surfaced in reports, the dataset card and `errata.json`.
 KNOWN_SUBTASK_ISSUES: dict[str, str] = {
     "defect_localization": "many answers reported wrong upstream (jam-cc/MMAD issue #22); the maintainer "
@@ -242,6 +252,14 @@ def _mask_path(source: str, category: str, entry: dict[str, Any]) -> str | None:
     return f"{source}/{category}/{mask}" if mask else None
 
 
+def known_issue(image_path: Any, question_type: Any) -> str | None:
+    """Why a question is known to be wrong upstream: its own erratum first, else its image's; None if neither
+    (or if a malformed row's path or type is not text: its other checks name the problem)."""
+    if not isinstance(image_path, str) or not isinstance(question_type, str):
+        return None
+    return KNOWN_QUESTION_ISSUES.get((image_path, question_type)) or KNOWN_ISSUES.get(image_path)
+
+
 def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One flat text row per question, in `mmad.json` order; raises MMADFormatError on bad data."""
     for key, entry in mmad.items():
@@ -258,7 +276,6 @@ def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "mask_path": _mask_path(source, category, entry),
             "random_templates": json.dumps(random_templates),
             "similar_templates": json.dumps(similar_templates),
-            "known_issue": KNOWN_ISSUES.get(key),
         }
         for index, item in enumerate(entry["conversation"]):
             options, qtype, answer = _check_item(key, index, item)
@@ -267,7 +284,7 @@ def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 "subtask": TYPE_TO_SUBTASK[qtype], "question_type": qtype,
                 "question": str(item["Question"]),
                 **{letter: options.get(letter) for letter in LETTERS},
-                "answer": answer,
+                "answer": answer, "known_issue": known_issue(key, qtype),
             }
 
 
@@ -283,7 +300,9 @@ def _read_answer_key(path: Path) -> Iterator[dict[str, Any]]:
             if not isinstance(row, dict) or set(TEXT_COLUMNS) - set(row):
                 missing = sorted(set(TEXT_COLUMNS) - set(row)) if isinstance(row, dict) else TEXT_COLUMNS
                 raise MMADFormatError(f"{path}:{lineno}: answer-key row lacks {', '.join(missing)}")
-            yield {column: row[column] for column in TEXT_COLUMNS}
+            # an answer key exported before an erratum was known gets it here
+            yield {**{column: row[column] for column in TEXT_COLUMNS},
+                   "known_issue": known_issue(row["image_path"], row["question_type"]) or row["known_issue"]}
 
 
 def load_rows(path: str | Path) -> list[dict[str, Any]]:
