@@ -23,7 +23,7 @@ REQUIRED = ("id", "model", "model_version", "size", "type", "link", "status", "s
             "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure", "training_detail",
             "quantisation", "quantisation_detail", "measured_by", "basis", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
 MODEL_TYPES = ("open", "API", "industrial-specialised")
-SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper")
+SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper", "issue comment")
 CONFIDENCES = ("high", "medium", "low")
 #: Flag marking an entry whose printed average is not the mean of its printed cells (the entry says which).
 UNCONFIRMED_AVERAGE = "unconfirmed: average"
@@ -322,6 +322,22 @@ def test_the_default_ranking_keeps_presumed_rows():
     ranked = [e for e in ENTRIES if e["status"] == "reported" and taxonomy.comparable(e)]
     presumed = [e["id"] for e in ranked if not taxonomy.stated_only(e)]
     assert len(presumed) == 13 and "gemini-2-5-pro-1-shot-judo" in presumed
+
+
+def test_newer_leads_carry_their_flags_and_aggregator_only_leads_stay_off():
+    """Issue 18's leads: Triad (subset, exposure, approximate), the laya-vision decision model (one subtask),
+    AgentIAD v2 (already on the board: split of MMAD, exposure); MAU-GPT is only on an aggregator page."""
+    triad = BY_ID["triad-0-shot-triad-issue-2"]
+    assert (triad["coverage"], triad["training_exposure"]) == ("subset", "MMAD source images")
+    assert "juice_bottle" in triad["coverage_detail"] and triad["sources"][0]["confidence"] == "low"
+    assert set(taxonomy.presumptions(triad)) == {"protocol"}
+    laya = BY_ID["laya-vision-smolvlm-decision-model-1-shot-laya-vision"]
+    assert laya["result"]["subtasks"] == {"anomaly_discrimination": 51.29}
+    assert laya["flags"][0].startswith("single subtask") and laya["coverage"] == "subset"
+    agentiad = _only("AgentIAD-3B", "+ other inputs")
+    assert (agentiad["coverage"], agentiad["training_exposure"]) == ("subset", "MMAD questions")
+    assert not [e for e in ENTRIES if "MAU-GPT" in e["model"] or "wizwand" in json.dumps(e["sources"])]
+    assert not any(taxonomy.comparable(e) for e in (triad, laya, agentiad))
 
 
 # --- the About tab describes these fields as the code computes them --------------------------------------
