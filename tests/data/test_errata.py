@@ -107,3 +107,10 @@ def test_the_about_tab_names_the_erratum_and_its_upstream_issue():
     from space import about
 
     assert f"`{BOTTLE}`, its Defect Localization question" in about.ABOUT and "issue #18" in about.ABOUT
+
+
+def test_validate_names_the_question(errata_root):
+    from mmad.validate import check_root, format_report
+
+    report = format_report(check_root(errata_root))
+    assert f"question {BOTTLE}#1 (Defect Localization): " in report and "issue #18" in report
