@@ -69,7 +69,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 ID_COLUMN = "ID"
 WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
                           "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 110, "Sources": 300, "Flags": 200,
+                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 110, "Sources": 300,
+                          "Flags": 200,
                           ID_COLUMN: 200}
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 ACCURACY_COLUMNS = frozenset({*SUBTASK_COLUMNS, "Average", "Strict avg", "Overkill", "Miss"})
@@ -517,7 +518,8 @@ def column_widths(frame: pd.DataFrame) -> list[str]:
 
 EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
-               "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+               "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by",
+               "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
 def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
@@ -568,14 +570,21 @@ def _line(label: str, value: Any, detail: Any = "", presumed: str = "") -> str:
     return line + (f" · {taxonomy.PRESUMED_MARK} *presumed:* {escape_markdown(presumed)}" if presumed else "")
 
 
+#: Comparability field → its label in the row detail and the field holding its detail text.
+DETAIL_LABELS: dict[str, tuple[str, str]] = {
+    "setting": ("Setting", "setting_detail"), "protocol": ("Protocol", "protocol_detail"),
+    "coverage": ("Coverage", "coverage_detail"), "training_exposure": ("Training exposure", "training_detail"),
+    "quantisation": ("Quantisation", "quantisation_detail"),
+}
+
+
 def _comparability_lines(row: Row) -> list[str]:
-    """One line per comparability field, each presumed value marked and followed by the reason."""
-    labels = {"setting": "Setting", "protocol": "Protocol", "coverage": "Coverage",
-              "training_exposure": "Training exposure", "quantisation": "Quantisation"}
+    """One line per comparability field, each presumed value marked and followed by the reason (a verified
+    row, which records no quantisation, shows none)."""
     presumed = row.presumed
-    return [_line(labels[name], getattr(row, name), getattr(row, f"{name.split('_')[0]}_detail", ""),
-                  presumed.get(name, ""))
-            for name in taxonomy.COMPARABILITY_FIELDS if name != "quantisation" or row.quantisation]
+    shown = [name for name in taxonomy.COMPARABILITY_FIELDS if name != "quantisation" or row.quantisation]
+    return [_line(DETAIL_LABELS[name][0], getattr(row, name), getattr(row, DETAIL_LABELS[name][1]),
+                  presumed.get(name, "")) for name in shown]
 
 
 def _source_line(number: int, source: Mapping[str, Any]) -> str:
@@ -597,7 +606,8 @@ def detail_markdown(row: Row, board: View) -> str:
     lines = [f"### {link_cell(row.model, row.link)}",
              f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
              f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
-             *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
+             *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size),
+             _line("Type", row.type)]
     if row.model_version:
         lines.append(_line("Model version", row.model_version))
     if row.status == "verified":

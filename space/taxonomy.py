@@ -2,7 +2,8 @@
 
 Every board entry (a curated result in `submissions/reported/` or a verified submission) carries
 the fields below. A reported entry also says, for each comparability field, whether its source
-states the value or the board presumes it (`basis`, checked by `invalid_basis`). The default ranking shows only `comparable()` entries; everything else is
+states the value or the board presumes it (`basis`, checked by `invalid_basis`). The default
+ranking shows only `comparable()` entries; everything else is
 one click away and visibly marked. Reported JSON files, the Space, its filters, the About tab and
 the tests all import these names instead of spelling them again.
 """

@@ -21,7 +21,8 @@ BY_ID = {entry.get("id"): entry for entry in ENTRIES}
 
 REQUIRED = ("id", "model", "model_version", "size", "type", "link", "status", "setting", "setting_detail",
             "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure", "training_detail",
-            "quantisation", "quantisation_detail", "measured_by", "basis", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
+            "quantisation", "quantisation_detail", "measured_by", "basis", "run_note", "notes", "flags", "sources",
+            "rescorable", "rescorable_reason", "result")
 MODEL_TYPES = ("open", "API", "industrial-specialised")
 SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper", "issue comment")
 CONFIDENCES = ("high", "medium", "low")
@@ -269,7 +270,8 @@ def _presumed(entry_id: str) -> set[str]:
 @pytest.mark.parametrize("entry_id", ["hyco-iad-3b-1-shot-hyco-iad-readme",
                                       "qwen2-5-vl-3b-sft-hyco-iad-data-1-shot-hyco-iad-readme"])
 def test_hyco_iad_runs_trained_on_mmad_questions_and_ran_1_shot_plus(entry_id):
-    """Its released training data holds 713 of 1,164 QA pairs on MMAD images; its eval script uses similar_templates[0]."""
+    """Its released training data holds 713 of 1,164 QA pairs on MMAD images; its evaluation script uses
+    similar_templates[0]."""
     entry = BY_ID[entry_id]
     assert entry["training_exposure"] == "MMAD questions" and "713 of its 1,164" in entry["training_detail"]
     assert "88bacbf" in entry["training_detail"]
@@ -377,3 +379,17 @@ def test_the_board_refuses_to_start_on_an_entry_without_its_basis(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps(presumed_silently), encoding="utf-8")
     with pytest.raises(ValueError, match="protocol is presumed without a reason"):
         load_reported(tmp_path)
+
+
+def test_provenance_table_is_the_one_the_files_make():
+    """Every label on docs/results.md (setting, verdict, presumptions, flags, confidence) is the files' own:
+    `python3 scripts/results_table.py --write` remakes it after an entry changes."""
+    import importlib.util
+
+    path = Path(REPORTED_DIR).parent.parent / "scripts" / "results_table.py"
+    spec = importlib.util.spec_from_file_location("results_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.PAGE.read_text(encoding="utf-8")
+    first, last = module.page_table(text)
+    assert text.split("\n")[first:last + 1] == module.table()
