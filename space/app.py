@@ -282,6 +282,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         if show == populate.ALL_ENTRIES:
             return text + ". Rows marked **—** are not comparable with the official full-benchmark ranking " \
                           "(reasons in *Not ranked because*); they are never ranked."
+        if show == populate.STATED_ONLY:
+            text += f". Rows resting on a presumption ({taxonomy.PRESUMED_MARK}) are hidden too: choose " \
+                    f"*Show: {populate.COMPARABLE_ONLY}* to see them, marked"
         return text + f". {hidden} entries that are not comparable (other setting, metric, subset or training on " \
                       f"industrial data) are hidden: choose *Show: all entries*. Select a row for its sources."
 
