@@ -12,7 +12,7 @@ from typing import Any
 
 from mmad_dataset import known_issue
 
-from .key import AnswerKey, canonical_sha256
+from .key import AnswerKey
 from .predictions import Predictions
 
 
@@ -25,7 +25,8 @@ def flagged_questions(key: AnswerKey) -> dict[str, str]:
 def without(predictions: Predictions, key: AnswerKey, flagged: set[str]) -> tuple[Predictions, AnswerKey]:
     """The file and the key with the flagged questions removed, still mapped onto each other."""
     kept = tuple(question for question in key.questions if question.qid not in flagged)
-    smaller = AnswerKey.from_checked(kept, canonical_sha256(kept))
+    # an id for this derived key only (never stored or shown), not a hash of its content
+    smaller = AnswerKey.from_checked(kept, f"{key.sha256}-without-{len(flagged)}-flagged")
     return replace(predictions, key_sha256=smaller.sha256,
                    records=tuple(record for record in predictions.records if record.qid not in flagged),
                    strict={qid: pair for qid, pair in predictions.strict.items() if qid not in flagged}), smaller

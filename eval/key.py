@@ -59,7 +59,7 @@ class AnswerKey:
         twice = [qid for qid, n in Counter(q.qid for q in questions).items() if n > 1]
         if twice:
             raise ScoringError(f"answer key: question id {twice[0]!r} appears twice")
-        return cls.from_checked(questions, canonical_sha256(questions))
+        return cls.from_checked(questions, _canonical_sha256(questions))
 
     @classmethod
     def from_checked(cls, questions: tuple[Question, ...], sha256: str) -> AnswerKey:
@@ -88,7 +88,7 @@ def _question(row: dict) -> Question:
                     subtask=subtask, options=options, answer=row["answer"])
 
 
-def canonical_sha256(questions: tuple[Question, ...]) -> str:
+def _canonical_sha256(questions: tuple[Question, ...]) -> str:
     """Hash of what defines the benchmark's scoring, independent of the key's form and row order."""
     content = sorted([q.qid, q.question_type, q.answer, [q.options.get(letter) for letter in LETTERS]]
                      for q in questions)
