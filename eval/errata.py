@@ -32,6 +32,19 @@ def without(predictions: Predictions, key: AnswerKey, flagged: set[str]) -> tupl
                    strict={qid: pair for qid, pair in predictions.strict.items() if qid not in flagged}), smaller
 
 
+def score_with_errata(predictions: Predictions, key: AnswerKey, protocol: str, **options: Any) -> dict[str, Any]:
+    """`score()`'s result with an `errata` block added to each protocol's part (what `mmad score` and
+    `mmad predict` show); the protocols' own numbers are untouched. `options` go to `score()`."""
+    from .score import BOTH, score
+
+    result = score(predictions, key, protocol, **options)
+    parts = result if protocol == BOTH else {protocol: result}
+    effect = errata_effect(predictions, key, tuple(parts))
+    for name, part in parts.items():
+        part["errata"] = {**effect, "average_without_flagged": effect["average_without_flagged"][name]}
+    return result
+
+
 def errata_effect(predictions: Predictions, key: AnswerKey, protocols: tuple[str, ...]) -> dict[str, Any]:
     """How many flagged questions the file answered and, per protocol, its average without them
     (None when the key has no flagged question, or nothing would be left)."""

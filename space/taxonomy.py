@@ -86,8 +86,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "coverage": COVERAGES,
     "training_exposure": TRAINING_EXPOSURES,
     "measured_by": MEASURED_BY,
-    "quantisation": QUANTISATIONS,
 }
+#: A curated entry also records how its run held the weights (a verified submission does not say).
+REPORTED_FIELDS: dict[str, tuple[str, ...]] = {**FIELDS, "quantisation": QUANTISATIONS}
 
 #: The fields that decide whether two results can be compared; each one's basis is recorded.
 COMPARABILITY_FIELDS: tuple[str, ...] = ("setting", "protocol", "coverage", "training_exposure", "quantisation")
@@ -128,10 +129,10 @@ def why_not_comparable(entry: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
-def invalid_fields(entry: Mapping[str, Any]) -> list[str]:
+def invalid_fields(entry: Mapping[str, Any], fields: Mapping[str, tuple[str, ...]] = FIELDS) -> list[str]:
     """Fields whose value is not one of the taxonomy's values (empty when the entry is well-formed)."""
     return [f"{name}={entry.get(name)!r} (expected one of {', '.join(values)})"
-            for name, values in FIELDS.items() if entry.get(name) not in values]
+            for name, values in fields.items() if entry.get(name) not in values]
 
 
 def presumptions(entry: Mapping[str, Any]) -> dict[str, str]:
@@ -176,4 +177,4 @@ def invalid_basis(entry: Mapping[str, Any]) -> list[str]:
 
 def reported_problems(entry: Mapping[str, Any]) -> list[str]:
     """Everything wrong with a curated entry's taxonomy: values outside it, and a missing or malformed basis."""
-    return [*invalid_fields(entry), *invalid_basis(entry)]
+    return [*invalid_fields(entry, REPORTED_FIELDS), *invalid_basis(entry)]

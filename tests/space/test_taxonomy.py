@@ -79,3 +79,9 @@ def test_a_basis_records_every_comparability_field_and_a_reason_for_each_presump
 def test_a_malformed_basis_is_named(basis, problem):
     problems = taxonomy.invalid_basis({**COMPARABLE, "basis": basis})
     assert [p for p in problems if p.startswith(problem)], problems
+
+
+def test_a_reported_entry_records_its_quantisation_and_a_submission_need_not():
+    assert taxonomy.invalid_fields({k: v for k, v in COMPARABLE.items() if k != "quantisation"}) == []
+    [problem] = taxonomy.reported_problems({**COMPARABLE, "quantisation": "int4", "basis": STATED})
+    assert problem.startswith("quantisation='int4'")
