@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-mb", type=float, default=200.0,
                         help="refuse prediction files larger than this many megabytes (default 200)")
     parser.add_argument("--resamples", type=int, default=1000,
-                        help="bootstrap resamples for the interval of the average; 0 disables it (default 1000)")
+                        help="bootstrap resamples for the intervals of every number; 0 disables them (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--trust-file-gold", action="store_true",
                         help="for reproducing old numbers only: judge an upstream answers JSON against its own "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mmad_dataset as mm
-from space import populate, taxonomy
+from space import ranking, taxonomy
 
 TITLE = "MMAD leaderboard — multimodal LLMs as industrial anomaly inspectors"
 
@@ -78,7 +78,7 @@ reported entry records whether a source it cites *states* the value or the board
 why. A presumed value carries a **{taxonomy.PRESUMED_MARK}** in its cell and leads the Flags cell; the row
 detail gives the reason. The default ranking keeps presumed rows, marked, because each presumption
 has a reason and dropping them would hide results no better known otherwise (the JUDO rows, the
-paper's 0-shot rows); *{populate.STATED_ONLY}* in **Show** hides every row that rests on one.
+paper's 0-shot rows); *{ranking.STATED_ONLY}* in **Show** hides every row that rests on one.
 
 **The default ranking shows only comparable entries**: the *{taxonomy.OFFICIAL_PROTOCOL}* protocol,
 *{taxonomy.FULL_COVERAGE}* coverage, a {" or ".join(sorted(taxonomy.STANDARD_SETTINGS))} setting and

@@ -24,7 +24,8 @@ from mmad_dataset import MMADError
 
 from . import taxonomy
 from .messages import bounded, prefix
-from .populate import TYPES, params_billions, safe_url
+from .ranking import TYPES, params_billions
+from .render import safe_url
 from .scoring import KeyInfo, content_hash, now_iso, parse, score_parsed
 from .storage import DuplicateSubmission, Files, Store, Stored, new_submission_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mmad_dataset import SOURCES, SUBTASKS
-from space import populate
+from space import populate, ranking
 from space.envs import REPORTED_DIR
 
 BUNDLED = [populate.row_from_reported(json.loads(p.read_text(encoding="utf-8")))
@@ -39,12 +39,12 @@ def entry(id="m-1-shot", model="Model-7B", average=70.0, **changes) -> dict:
     return {**base, **changes}
 
 
-def row(**kwargs) -> populate.Row:
+def row(**kwargs) -> ranking.Row:
     return populate.row_from_reported(entry(**kwargs))
 
 
 def verified(name="Mine <b>x</b>", average=80.0, coverage=100.0, exposure="none declared", link="https://e.org/m",
-             synthetic=False, setting="1-shot") -> populate.Row:
+             synthetic=False, setting="1-shot") -> ranking.Row:
     result = {"scored_at": "2026-01-02T00:00:00Z", "data_revision": "rev",
               "official": {"average": average, "subtasks": {s: average for s in SUBTASKS}, "coverage": coverage,
                            "sources": {src: {"average": average - 1, "subtasks": {s: average - 1 for s in SUBTASKS},

@@ -368,7 +368,7 @@ def test_provenance_page_lists_every_entry():
 
 
 def test_the_board_refuses_to_start_on_an_entry_without_its_basis(tmp_path):
-    from space.app import load_reported
+    from space.populate import load_reported
 
     entry = {key: value for key, value in BY_ID["gemini-2-5-pro-1-shot-judo"].items() if key != "basis"}
     (tmp_path / "x.json").write_text(json.dumps(entry), encoding="utf-8")
