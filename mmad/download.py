@@ -93,9 +93,10 @@ class _State:
         self.data: dict[str, Any] = {}
         if self.path.is_file():
             try:
-                self.data = json.loads(self.path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                self.data = {}  # unreadable: everything is redone, nothing is trusted
+                data = mm.read_json(self.path.read_bytes(), str(self.path))
+            except mm.MMADError:
+                data = {}
+            self.data = data if isinstance(data, dict) else {}  # unreadable: everything is redone, nothing trusted
 
     @staticmethod
     def fingerprint(remote: RemoteFile) -> str:
