@@ -248,8 +248,8 @@ def test_fake_hub_unpacked_size_is_capped(small_root, fake_hub, tmp_path, capsys
     _refused_cleanly(tmp_path / "root", capsys, "over the limit")
 
 
-def test_fake_hub_duplicate_member_is_refused_in_one_line_and_a_rerun_recovers(small_root, fake_hub, tmp_path,  # noqa: F811
-                                                                                capsys):
+def test_fake_hub_duplicate_member_is_refused_and_a_rerun_recovers(small_root, fake_hub, tmp_path,  # noqa: F811
+                                                                   capsys):
     upload_authors_repo(small_root, replace={"VisA.zip": _duplicated()})
     out = tmp_path / "root"
     _refused_cleanly(out, capsys, "2 members unpack to 'VisA/candle/x.png'")

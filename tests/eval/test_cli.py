@@ -43,7 +43,8 @@ def test_one_protocol_and_json_output(mini_key, mini_key_path, tmp_path, capsys)
     assert {s: row["average"] for s, row in written["sources"].items()} == pytest.approx(expected_sources, abs=1e-9)
     assert written["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0,
                                  "answered": 11}
-    assert written["coverage"] == pytest.approx(1100 / 13, abs=1e-9) and written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
+    assert written["coverage"] == pytest.approx(1100 / 13, abs=1e-9)  # 2 invalid: unanswered
+    assert written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
     ci = written["bootstrap"]
     assert (ci["resamples"], ci["seed"], ci["level"]) == (20, 3, 0.95) and ci["low"] <= ci["high"]
 
