@@ -145,6 +145,37 @@ class MMADFormatError(MMADError):
     """The raw data does not follow the upstream layout."""
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+    return value
+
+
+def read_json(data: bytes | str, where: str, *, finite: bool = True) -> Any:
+    """Parse JSON from a file a user gave, or raise MMADFormatError with one bounded line: the one
+    reader for user files, so that no input (3M-deep nesting, a 5,000-digit integer, NaN, 1e999999,
+    a UTF-16 or binary file) reaches the user as a traceback. A UTF-8 byte-order mark is accepted.
+    `finite=False` lets NaN and infinities through, for tools that write them (pandas, VLMEvalKit)."""
+    checks = {"parse_constant": _refuse_constant, "parse_float": _finite_float} if finite else {}
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text, **checks)
+    except UnicodeDecodeError as exc:
+        raise MMADFormatError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise MMADFormatError(f"{where}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise MMADFormatError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # NaN/Infinity, an overflowing float, or an integer of over 4,300 digits
+        reason = str(exc) if "JSON allows" in str(exc) or "out of range" in str(exc) else "an integer too long"
+        raise MMADFormatError(f"{where}: unreadable JSON ({reason})") from None
+
+
 # --- ids and small rules ------------------------------------------------------------------------
 
 def question_id(image_key: str, index: int) -> str:
@@ -205,13 +236,7 @@ def find_mmad_json(path: str | Path) -> Path:
 def load_mmad_json(path: str | Path) -> dict[str, Any]:
     """Parse `mmad.json` (or a root holding it) with a clear error on malformed JSON."""
     path = find_mmad_json(path)
-    try:
-        data = json.loads(path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise MMADFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise MMADFormatError(
-            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = read_json(path.read_bytes(), str(path))
     if not isinstance(data, dict):
         raise MMADFormatError(f"{path}: expected a JSON object keyed by image path, got {type(data).__name__}")
     return data
@@ -293,10 +318,7 @@ def _read_answer_key(path: Path) -> Iterator[dict[str, Any]]:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise MMADFormatError(f"{path}:{lineno}: not a JSON line ({exc})") from None
+            row = read_json(line, f"{path}:{lineno}")
             if not isinstance(row, dict) or set(TEXT_COLUMNS) - set(row):
                 missing = sorted(set(TEXT_COLUMNS) - set(row)) if isinstance(row, dict) else TEXT_COLUMNS
                 raise MMADFormatError(f"{path}:{lineno}: answer-key row lacks {', '.join(missing)}")

@@ -45,9 +45,16 @@ ABOUT = f"""
   dropped from the denominators, as the authors' scripts do.
 - **Strict protocol** counts a missing or unparseable answer as wrong, so a submission cannot
   gain by skipping hard questions.
-- **Coverage** (verified rows) is the share of the benchmark's questions that the prediction file
-  answers at all: questions with a prediction, valid or not, divided by all questions in the answer
-  key. An unparseable answer still counts as predicted; it shows up in the **invalid rate** instead.
+- **Coverage** (verified rows) is the share of the benchmark's questions answered with a readable
+  letter, under each protocol: questions read as a letter the question offers, divided by all
+  questions in the answer key. Blank, null and unreadable replies are unanswered (they also show up
+  in the **invalid rate**). The official protocol drops an invalid answer and, like upstream's
+  scripts, skips the record after it unseen; that record is unanswered too, so a blank costs two
+  questions. A verified row is *full* only when both protocols see at least
+  {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions answered, so blanks, junk or omissions,
+  however placed, hide at most {round(39_672 * (1 - taxonomy.FULL_COVERAGE_MIN_SHARE))} of 39,672
+  questions from a ranked row: abstaining cannot buy more than about half a point (tested with an
+  oracle that knows the key and with a 75%-precise "unsure" signal on a full-size synthetic key).
 - **Verified** rows carry the scorer version, the answer key's sha256 and the data revision they
   were scored with. **Reported** rows cannot be re-scored: no per-question predictions exist.
   Ties: entries whose numbers are equal at the precision shown share a rank.

@@ -345,18 +345,20 @@ def test_newer_leads_carry_their_flags_and_aggregator_only_leads_stay_off():
 # --- the About tab describes these fields as the code computes them --------------------------------------
 
 def test_about_text_states_the_coverage_the_scorer_computes(small_root):
-    """Coverage = questions with a prediction (valid or not) / all questions; an invalid answer is counted."""
+    """Coverage = questions read as an offered letter / all questions: a blank is unanswered, and so is
+    the record the official protocol skips after it."""
     from eval import load_key, score
     from space import about
 
     key = load_key(small_root)
     lines = [{"question_id": q.qid, "answer": q.answer} for q in key.questions[:-1]]  # the last one unanswered
-    lines[0]["answer"] = ""  # an empty answer: predicted, but invalid
+    lines[0]["answer"] = ""  # an empty answer: invalid, and upstream skips the record after it
     data = "\n".join(json.dumps(line) for line in lines).encode()
-    official = score(data, key, "official", resamples=0)
-    assert official["coverage"] == pytest.approx((len(key) - 1) / len(key) * 100)
-    assert official["counts"]["invalid"] == 1
-    assert "valid or not, divided by all questions" in about.ABOUT
+    both = score(data, key, resamples=0)
+    assert both["official"]["coverage"] == pytest.approx((len(key) - 3) / len(key) * 100)
+    assert both["strict"]["coverage"] == pytest.approx((len(key) - 2) / len(key) * 100)
+    assert both["official"]["counts"]["invalid"] == 1
+    assert "Blank, null and unreadable replies are unanswered" in about.ABOUT
     assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions" in about.ABOUT
     assert "sample of questions" not in about.ABOUT.split("## Where the reported numbers come from")[1]
 
