@@ -13,8 +13,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -108,39 +110,67 @@ def _age(folder: Path, seconds: float) -> None:
         os.utime(path, (then, then))
 
 
+class Clock:
+    """A settable clock for a Submitter (its rate-limit and failure windows)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _running_instance(store: LocalStore | HubStore, key_info, make_predictions, clock=None) -> Submitter:
+    """An app instance that has been serving for a while: it read the store (by taking a submission)."""
+    instance = Submitter(store, key_info, clock=clock) if clock else Submitter(store, key_info)
+    instance.submit(make_predictions(seed=40), {**META, "model_name": "Warm-Up-VL"}, "carol")
+    return instance
+
+
 @pytest.mark.parametrize("age", [0, 11 * 60, 400 * 24 * 3600])
-def test_a_stored_submissions_claims_never_expire_for_a_second_instance(tmp_path, key_info, make_predictions,
-                                                                        age):
-    first = Submitter(LocalStore(tmp_path / "store"), key_info)
-    first.submit(make_predictions(seed=3), META, "alice")
+def test_a_stored_submissions_claims_never_expire_for_a_running_second_instance(tmp_path, key_info,
+                                                                                make_predictions, age):
+    """The second instance read the store before the first stored the file: only the store's claims,
+    however old, can tell it the file and the user's model name are taken."""
+    second = _running_instance(LocalStore(tmp_path / "store"), key_info, make_predictions)
+    Submitter(LocalStore(tmp_path / "store"), key_info).submit(make_predictions(seed=3), META, "alice")
     _age(tmp_path / "store", age)
-    later = Submitter(LocalStore(tmp_path / "store"), key_info)  # another process, started much later
     with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
-        later.submit(make_predictions(seed=3), {**META, "model_name": "Copy-VL"}, "bob")
+        second.submit(make_predictions(seed=3), {**META, "model_name": "Copy-VL"}, "bob")
     with pytest.raises(SubmissionRejected, match="already submitted"):
-        later.submit(make_predictions(seed=4), {**META, "model_name": " claim-vl\u200b"}, "alice")
-    assert len(LocalStore(tmp_path / "store").list()) == 1
+        second.submit(make_predictions(seed=4), {**META, "model_name": " claim-vl\u200b"}, "alice")
+    assert sorted(s.metadata["model_name"] for s in LocalStore(tmp_path / "store").list()) == ["Claim-VL",
+                                                                                              "Warm-Up-VL"]
 
 
-def test_claims_hold_after_a_day_when_the_instance_clock_moves_on(tmp_path, key_info, make_predictions,
-                                                                  monkeypatch):
-    """Same check with the process clock itself a year ahead (daily limits reset; duplicates do not)."""
-    first = Submitter(LocalStore(tmp_path / "store"), key_info)
-    first.submit(make_predictions(seed=3), META, "alice")
+@pytest.mark.parametrize("index", ["kept", "absent (a store from before the claims index)"])
+def test_claims_hold_for_an_instance_started_a_year_later(tmp_path, key_info, make_predictions, monkeypatch,
+                                                          index):
+    """A fresh instance whose clock (and the process's) is a year on: daily limits have reset, duplicates have not."""
+    then = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    Submitter(LocalStore(tmp_path / "store"), key_info, clock=Clock(then)).submit(make_predictions(seed=3), META,
+                                                                                  "alice")
+    if index != "kept":
+        shutil.rmtree(tmp_path / "store" / "index")
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 365 * 24 * 3600)
-    later = Submitter(LocalStore(tmp_path / "store"), key_info)
+    later = Submitter(LocalStore(tmp_path / "store"), key_info, clock=Clock(then + timedelta(days=365)))
     with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
         later.submit(make_predictions(seed=3), {**META, "model_name": "Copy-VL"}, "bob")
     with pytest.raises(SubmissionRejected, match="already submitted"):
         later.submit(make_predictions(seed=5), {**META, "model_name": "CLAIM-VL"}, "alice")
+    running = _running_instance(LocalStore(tmp_path / "store"), key_info, make_predictions,
+                                Clock(then + timedelta(days=366)))
+    with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
+        running.submit(make_predictions(seed=3), {**META, "model_name": "Copy-VL"}, "bob")
 
 
 def test_fake_hub_claims_never_expire_for_a_second_instance(fake_hub, tmp_path, key_info, make_predictions):
+    later = _running_instance(HubStore("board/subs", token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url),
+                              key_info, make_predictions)
     first = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m1", endpoint=fake_hub.url), key_info)
     first.submit(make_predictions(seed=3), META, "alice")
     _age(tmp_path / "m1", 400 * 24 * 3600)
-    later = Submitter(HubStore("board/subs", token="t", mirror=tmp_path / "m2", endpoint=fake_hub.url), key_info)
     with pytest.raises(SubmissionRejected, match="these predictions were already submitted"):
         later.submit(make_predictions(seed=3), {**META, "model_name": "Copy-VL"}, "bob")
     with pytest.raises(SubmissionRejected, match="already submitted"):
