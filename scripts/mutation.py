@@ -39,7 +39,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.json")
 DEFAULT_OUT = REPO / "docs" / "mutation.md"
-_SPACE = ["tests/space/test_space_populate.py", "tests/space/test_taxonomy.py", "tests/space/test_reported_entries.py"]
+_SPACE = ["tests/space/test_space_populate.py", "tests/space/test_taxonomy.py", "tests/space/test_taxonomy_wording.py",
+          "tests/space/test_reported_entries.py"]
 _SUBMIT = ["tests/space/test_space_submit.py", "tests/space/test_space_storage.py",
            "tests/space/test_board_guarantees.py"]
 #: Module → the test files that guard it (kept narrow so that one module runs in minutes on 2 cores).
