@@ -213,34 +213,32 @@ def test_fake_hub_two_instances_committing_one_file_at_once_store_it_once(fake_h
 
 # --- damage to each stored file -------------------------------------------------------------------
 
+#: Each damage: the file it hits and its new content from the file's current JSON.
 DAMAGE = {
-    "result.json is {}": ("result.json", {}),
-    "result.json has no official average": ("result.json", {"official": {"coverage": 100.0}}),
-    "result.json's average is text": ("result.json", {"official": {"average": "80.0", "coverage": 100.0}}),
-    "result.json's official part is a list": ("result.json", {"official": [80.0]}),
-    "result.json's strict part is text": ("result.json", "strict-is-text"),
-    "result.json's subtasks are a list": ("result.json", "subtasks-are-a-list"),
-    "result.json is a list": ("result.json", [1, 2]),
-    "result.json is not JSON": ("result.json", b"{ not json"),
-    "metadata.json is {}": ("metadata.json", {}),
-    "metadata.json's model name is a number": ("metadata.json", {"model_name": 7}),
-    "metadata.json's exposure is a list": ("metadata.json", "exposure-is-a-list"),
-    "metadata.json's submission time is a number": ("metadata.json", "time-is-a-number"),
-    "a history file is a list": ("history/1.json", [1]),
+    "result.json is {}": ("result.json", lambda old: {}),
+    "result.json has no official average": ("result.json", lambda old: {**old, "official": {"coverage": 100.0}}),
+    "result.json's average is text": ("result.json", lambda old: {**old, "official": {**old["official"],
+                                                                                        "average": "80.0"}}),
+    "result.json's official part is a list": ("result.json", lambda old: {**old, "official": [80.0]}),
+    "result.json's strict part is text": ("result.json", lambda old: {**old, "strict": "n/a"}),
+    "result.json's subtasks are a list": ("result.json", lambda old: {**old, "official": {**old["official"],
+                                                                                           "subtasks": [1, 2]}}),
+    "result.json is a list": ("result.json", lambda old: [old]),
+    "result.json is not JSON": ("result.json", lambda old: b"{ not json"),
+    "metadata.json is {}": ("metadata.json", lambda old: {}),
+    "metadata.json's model name is a number": ("metadata.json", lambda old: {**old, "model_name": 7}),
+    "metadata.json's exposure is a list": ("metadata.json", lambda old: {**old, "training_exposure": [NONE]}),
+    "metadata.json's submission time is a number": ("metadata.json", lambda old: {**old, "submitted_at": 20260101}),
+    "a history file is a list": ("history/1.json", lambda old: [1]),
 }
 
 
-def _damage(folder: Path, file: str, content, scored: dict) -> None:
-    metadata = json.loads((folder / "metadata.json").read_text())
-    specials = {
-        "strict-is-text": {**scored, "strict": "n/a"},
-        "subtasks-are-a-list": {**scored, "official": {**scored["official"], "subtasks": [1, 2]}},
-        "exposure-is-a-list": {**metadata, "training_exposure": ["none declared"]},
-        "time-is-a-number": {**metadata, "submitted_at": 20260101},
-    }
-    content = specials.get(content, content) if isinstance(content, str) else content
-    (folder / file).parent.mkdir(parents=True, exist_ok=True)
-    (folder / file).write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+def _damage(folder: Path, name: str) -> None:
+    file, change = DAMAGE[name]
+    path = folder / file
+    new = change(json.loads(path.read_text()) if path.is_file() else {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(new if isinstance(new, bytes) else json.dumps(new).encode())
 
 
 #: Damage the store's reader lets through today: the board's rows then fail on it (fixed by the store's
@@ -257,7 +255,7 @@ def test_damage_to_any_stored_file_skips_that_submission_and_the_board_stays_up(
     store = LocalStore(settings.store_dir)
     _stored(store, _with_average(scored, 75.0), "Intact-VL", submitted_at="2026-01-02T00:00:00Z")
     broken = _stored(store, _with_average(scored, 76.0), "Broken-VL", submitted_at="2026-01-03T00:00:00Z")
-    _damage(settings.store_dir / "verified" / broken, *DAMAGE[damage], scored)
+    _damage(settings.store_dir / "verified" / broken, damage)
     client = serve(key_info)
     meta, status = client.predict(api_name="/header")
     table = client.predict(api_name="/leaderboard")
