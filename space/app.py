@@ -371,7 +371,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         board.reload()
-        return messages.bounded(report.summary()), meta_line()
+        return messages.bounded(report.summary(quote=populate.escape_markdown)), meta_line()
 
     def refresh():
         """Read the store again; when the Hub does not answer, the mirror is shown and the meta line says so."""

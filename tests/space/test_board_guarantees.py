@@ -314,3 +314,18 @@ def test_a_files_content_is_never_echoed_as_markup_in_the_error(serve, key_info,
         client.predict(handle_file(str(bad)), "Bad-File-VL", api_name="/submit")
     _no_live_html(str(caught.value))  # a pop-up renders HTML, not markdown
     assert len(str(caught.value)) < 1200
+
+
+def test_a_stored_files_content_quoted_by_the_admin_rescore_is_inert(serve, settings, key_info, scored):
+    """A stored prediction file that no longer scores (here: ids the key does not have) is named in the
+    re-score summary, which the page renders as markdown: the file's text must arrive inert."""
+    store = LocalStore(settings.store_dir)
+    sid = new_submission_id()
+    hostile = json.dumps({"question_id": HOSTILE, "answer": "A"}) + "\n"
+    store.save(Files.for_submission(sid, hostile.encode(), "predictions.jsonl",
+                                    {"model_name": "Stale-VL", "setting": "1-shot", "training_exposure": NONE,
+                                     "model_type": "open", "predictions_file": "predictions.jsonl"}, scored))
+    summary, _ = serve(key_info, admin_token="operator-secret").predict("operator-secret", api_name="/rescore")
+    assert "Re-scored 0 submission(s); 1 failed." in summary and sid in summary
+    _no_live_markup(summary)
+    assert len(summary) < 1000
