@@ -329,3 +329,11 @@ def test_a_stored_files_content_quoted_by_the_admin_rescore_is_inert(serve, sett
     assert "Re-scored 0 submission(s); 1 failed." in summary and sid in summary
     _no_live_markup(summary)
     assert len(summary) < 1000
+
+
+def test_an_unknown_view_asked_through_the_api_falls_back_and_is_never_echoed(serve):
+    client = serve(None)
+    for search in ("no-such-model-xyz", ""):
+        table = client.predict(search=search, view=HOSTILE, api_name="/leaderboard")
+        _no_live_markup(table["note"])
+        assert "All sources" in table["note"]
