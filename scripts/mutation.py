@@ -171,10 +171,12 @@ def run_module(module: str, jobs: int, equivalents: dict[str, str]) -> Outcome:
                              capture_output=True, text=True, env=_env())
         meta = copy / "mutants" / f"{module}.meta"
         if not meta.is_file():
-            outcome.error = (run.stdout + run.stderr).strip().splitlines()[-1:] or ["mutmut failed"]
-            outcome.error = outcome.error[0][:300]
+            outcome.error = _last_line(run.stdout + run.stderr)
             return outcome
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        if all(code is None for code in codes.values()):  # e.g. a guarding test fails on the unmutated code
+            outcome.error = _last_line(run.stdout + run.stderr)
+            return outcome
         source = (REPO / module).read_text(encoding="utf-8")
         ranges, lines = _function_ranges(source), source.splitlines()
         for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
@@ -187,6 +189,11 @@ def run_module(module: str, jobs: int, equivalents: dict[str, str]) -> Outcome:
                     mutant.status, mutant.reason = "equivalent", reason
             outcome.mutants.append(mutant)
     return outcome
+
+
+def _last_line(output: str) -> str:
+    lines = [line for line in output.replace("\r", "\n").splitlines() if line.strip()]
+    return (lines[-1] if lines else "mutmut failed without output")[:300]
 
 
 def _natural(name: str) -> tuple:
@@ -209,7 +216,7 @@ def _section(outcome: Outcome) -> str:
                    f"score **{'–' if score is None else f'{score:.1f}%'}** (tests: "
                    f"{', '.join(MODULES[outcome.module])})\n")
     for title, status in (("Surviving", "survived"), ("Not covered by its tests", "no tests"),
-                          ("Timed out", "timeout"), ("Equivalent", "equivalent")):
+                          ("Timed out", "timeout"), ("Not run", "not run"), ("Equivalent", "equivalent")):
         chosen = [m for m in outcome.mutants if m.status == status]
         if chosen:
             text += f"\n{title}:\n\n" + "".join(
