@@ -92,8 +92,8 @@ def test_fake_hub_download_refetches_a_zip_the_hub_replaced(small_root, fake_hub
     assert "skipped: VisA.zip" in capsys.readouterr().out, "once unpacked, the new zip is done"
 
 
-def test_fake_hub_download_verifies_the_replaced_zip_against_its_new_sha256(small_root, fake_hub, tmp_path,  # noqa: F811
-                                                                           monkeypatch, capsys):
+def test_fake_hub_download_verifies_the_replaced_zip_against_its_new_sha256(small_root, fake_hub,  # noqa: F811
+                                                                           tmp_path, monkeypatch, capsys):
     """The cached copy of the old zip must not pass for the new one: the new SHA-256 is checked."""
     import mmad.download
 

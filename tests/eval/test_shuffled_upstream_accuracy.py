@@ -39,7 +39,8 @@ def _shuffled_upstream(key, chosen: dict[str, str], seed: int) -> tuple[list[dic
         shown_as = {key_letter: shown for shown, key_letter in zip(letters, order)}
         moved += shown_as[q.answer] != q.answer
         lines = "\n".join(f"{shown}. {q.options[key_letter]}" for shown, key_letter in zip(letters, order))
-        records.append({"image": q.image, "question": {"type": "text", "text": f"Question: {q.question_type}?\n{lines}\n"},
+        rendered = {"type": "text", "text": f"Question: {q.question_type}?\n{lines}\n"}
+        records.append({"image": q.image, "question": rendered,
                         "question_type": q.question_type, "correct_answer": shown_as[q.answer],
                         "gpt_answer": shown_as[chosen[q.qid]]})
     return records, moved

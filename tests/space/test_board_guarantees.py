@@ -61,7 +61,8 @@ def _stored(store: LocalStore, result: dict, name: str, **metadata) -> str:
     time.sleep(0.001)  # ids carry the time; keep them distinct
     store.save(Files.for_submission(sid, b"{}\n", "predictions.jsonl",
                                     {"model_name": name, "setting": "1-shot", "training_exposure": NONE,
-                                     "model_type": "open", "predictions_file": "predictions.jsonl", **metadata}, result))
+                                     "model_type": "open", "predictions_file": "predictions.jsonl", **metadata},
+                                    result))
     return sid
 
 
