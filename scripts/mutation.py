@@ -116,7 +116,7 @@ def _configure(copy: Path, module: str, tests: list[str]) -> None:
     top = module.split("/")[0]
     others = sorted(p.name for p in copy.iterdir() if p.name not in (top, "mutants", "pyproject.toml"))
     settings = {"source_paths": [top], "only_mutate": [module], "also_copy": others,
-                "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"],
+                "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"], "timeout_multiplier": 5.0,
                 "pytest_add_cli_args_test_selection": tests}
     lines = ["", "[tool.mutmut]", *(f"{name} = {json.dumps(value)}" for name, value in settings.items())]
     with (copy / "pyproject.toml").open("a", encoding="utf-8") as handle:
@@ -271,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         outcome = run_module(module, args.jobs, equivalents)
         outcomes.append(outcome)
+        write_report(args.out, [outcome])  # after each module: a long run interrupted keeps what it did
         print(_section(outcome).splitlines()[2], flush=True)
-    write_report(args.out, outcomes)
     return 0 if all(not o.error and o.count("survived") == 0 for o in outcomes) else 1
 
 
