@@ -238,7 +238,9 @@ def write_report(out: Path, outcomes: list[Outcome]) -> None:
              "(mutants − equivalent). Survivors are gaps in the tests unless listed as equivalent in "
              "`scripts/mutation_equivalents.json`.\n\n")
     ordered = [sections[m] for m in MODULES if m in sections]
-    out.write_text(intro + "\n".join(ordered), encoding="utf-8")
+    missing = [m for m in MODULES if m not in sections]
+    pending = f"\n## Not run yet\n\n{', '.join(f'`{m}`' for m in missing)}\n" if missing else ""
+    out.write_text(intro + "\n".join(ordered) + pending, encoding="utf-8")
 
 
 def _mutmut_version() -> str:
