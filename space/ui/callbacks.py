@@ -280,7 +280,7 @@ class BoardApp:
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         self.board.reload()
-        return messages.bounded(report.summary()), self.meta_line()
+        return messages.bounded(report.summary(quote=render.escape_markdown)), self.meta_line()
 
     def refresh(self):
         """Read the store again; when the Hub does not answer, the mirror is shown and the meta line says so."""
