@@ -124,13 +124,14 @@ def load_reported(folder: str | Path) -> list[dict]:
 
 
 class Exports:
-    """Downloads in one shared folder, named by content hash and pruned to the newest few, so no start
-    and no click leaves a temporary folder behind and concurrent users never overwrite each other."""
+    """Downloads in one private folder per app (mkdtemp: unpredictable name, mode 0700, removed at exit),
+    named by content hash and pruned to the newest few. Another local user can neither predict nor
+    plant a file there, and each download is written afresh, so only the real table is ever served."""
 
     KEEP = 20
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or Path(tempfile.gettempdir()) / "mmad-board-exports"
+        self.folder = folder or temporary_folder("mmad-board-exports-")
 
     def write(self, frame: pd.DataFrame, fmt: str) -> str:
         if fmt == "csv":
@@ -138,12 +139,11 @@ class Exports:
         else:
             records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # null, not NaN
             data = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"mmad_leaderboard-{hashlib.sha256(data).hexdigest()[:12]}.{fmt}"
-        if not path.exists():
-            staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-            staging.write_bytes(data)
-            os.replace(staging, path)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        staging.write_bytes(data)
+        os.replace(staging, path)
         for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
