@@ -201,10 +201,12 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
         outdated = stale(board.stored, key_info)
         if outdated:
-            report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes, submissions=outdated)
+            report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes, submissions=outdated,
+                                 cpu_seconds=settings.score_cpu_seconds)
             board.reload()
             startup_note = f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
-    submitter = Submitter(store, key_info, max_per_day=settings.max_per_day, max_bytes=settings.max_upload_bytes)
+    submitter = Submitter(store, key_info, max_per_day=settings.max_per_day, max_bytes=settings.max_upload_bytes,
+                          cpu_seconds=settings.score_cpu_seconds)
     exports = Exports()
 
     def current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,
@@ -367,7 +369,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
             identity.check_admin(profile, settings, admin_token)
             if key_info is None:
                 raise identity.NotAllowed("no answer key is configured")
-            report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes)
+            report = rescore_all(store, key_info, max_bytes=settings.max_upload_bytes,
+                                 cpu_seconds=settings.score_cpu_seconds)
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         board.reload()

@@ -41,6 +41,8 @@ class Settings:
     max_upload_mb: float
     demo: bool
     rescore_on_start: bool
+    #: CPU seconds one upload may take to parse and score (space/worker.py).
+    score_cpu_seconds: int = 60
 
     @property
     def login_required(self) -> bool:
@@ -74,4 +76,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or 50),
         demo=_flag(env.get("MMAD_DEMO")),
         rescore_on_start=_flag(env.get("MMAD_RESCORE_ON_START", "1")),
+        score_cpu_seconds=int(env.get("MMAD_SCORE_CPU_SECONDS") or 60),
     )
