@@ -26,7 +26,7 @@ import gradio as gr
 import pandas as pd
 
 from mmad_dataset import PAPER_TOTAL_QUESTIONS, MMADError
-from space import about, identity, messages, populate, taxonomy
+from space import about, identity, messages, populate, taxonomy, uploads
 from space import charts as charts_module
 from space.envs import REPORTED_DIR, Settings, load_settings
 from space.populate import Filters, Row, View
@@ -386,9 +386,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     def admin_panel(profile: gr.OAuthProfile | None = None):
         return gr.Accordion(visible=identity.may_administer(profile, settings))
 
-    # Uploads that are never submitted stay in Gradio's temp folder (each up to MMAD_MAX_UPLOAD_MB):
-    # every hour, delete this app's temp files older than an hour (and all of them at restart).
-    with gr.Blocks(title="MMAD leaderboard", delete_cache=(3600, 3600)) as demo:
+    # Uploads that are never submitted stay in Gradio's temp folder (bounded by space/uploads.py): every
+    # TEMP_LIFETIME, delete this app's temp files older than that (and all of them at restart).
+    with gr.Blocks(title="MMAD leaderboard", delete_cache=(uploads.TEMP_LIFETIME, uploads.TEMP_LIFETIME)) as demo:
         gr.Markdown(f"# {about.TITLE}")
         gr.Markdown(about.INTRODUCTION)
         meta = gr.Markdown(elem_id="board-meta")
@@ -521,8 +521,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
 
 def launch_options(settings: Settings) -> dict:
-    """What `launch()` needs besides the address: upload cap, theme, CSS."""
-    return {"max_file_size": settings.max_upload_bytes, "css": CSS,
+    """What `launch()` needs besides the address: upload bounds, theme, CSS."""
+    return {"max_file_size": settings.max_upload_bytes, "app_kwargs": {"middleware": uploads.middleware(settings)},
+            "css": CSS,
             "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate"), "footer_links": ["api"]}
 
 

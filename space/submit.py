@@ -24,6 +24,7 @@ from pathlib import Path
 from mmad_dataset import MMADError
 
 from . import taxonomy, worker
+from .envs import DEFAULT_MAX_UPLOAD_MB
 from .messages import bounded, prefix
 from .populate import TYPES, params_billions, safe_url
 from .scoring import KeyInfo, now_iso
@@ -125,7 +126,7 @@ class Submitter:
     store: Store
     key: KeyInfo | None
     max_per_day: int = 5
-    max_bytes: int = 50 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     cpu_seconds: int = worker.DEFAULT_CPU_SECONDS
     clock: Callable[[], datetime] = utc_now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
