@@ -3,9 +3,12 @@
 Scoring reads user text with regular expressions and Python loops. The extractor is linear, but
 a path nobody foresaw (a regex that holds the GIL for seconds, a quadratic corner) must cost one
 request, not the board: in the server's process it would hold the GIL and every visitor would wait.
-So each file is parsed, fingerprinted and scored in a forked child (the parsed answer key is
-inherited, not copied) whose CPU time is capped with RLIMIT_CPU; the calling thread only waits on a
-pipe (without the GIL), and a child over its limit is killed and reported as a clear error. A wall
+So each file is parsed, fingerprinted and scored in a child process whose CPU time is capped with
+RLIMIT_CPU; the calling thread only waits on a pipe (without the GIL), and a child over its limit
+is killed and reported as a clear error. Children come from multiprocessing's fork server, a
+single-threaded process: forking the server itself could copy a lock another thread holds (OpenSSL's,
+while a Hub commit hashes a file) into a child that then never finishes. The key travels pickled
+(about half a second for the full benchmark's). A wall
 clock bound (a child stalled without using CPU) kills it too. `mmad rescore` scores through the same
 worker, so a stored pathological file fails alone and keeps its previous result.
 """
@@ -47,13 +50,13 @@ def _measure(content: bytes, info: KeyInfo, max_bytes: int) -> Scored:
     return Scored(scoring.score_parsed(parsed, info), parsed.sha256, scoring.content_hash(parsed))
 
 
-def _child(send, content: bytes, info: KeyInfo, max_bytes: int, cpu_seconds: int) -> None:
+def _child(send, content: bytes, info: KeyInfo, max_bytes: int, cpu_seconds: int, measure) -> None:
     """Runs in the forked child: cap CPU time, compute, send ("ok", Scored) or ("error", the MMADError)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which then kills the child
     used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime)
     resource.setrlimit(resource.RLIMIT_CPU, (used + cpu_seconds, used + cpu_seconds + 1))
     try:
-        outcome = ("ok", _measure(content, info, max_bytes))
+        outcome = ("ok", measure(content, info, max_bytes))
     except MMADError as exc:
         outcome = ("error", exc)
     except (MemoryError, RecursionError) as exc:
@@ -72,9 +75,10 @@ def score_isolated(content: bytes, info: KeyInfo, *, max_bytes: int,
     A scorer error (bad line, unknown id) is raised with the scorer's message, so the user reads the
     same text as from `mmad score`.
     """
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, content, info, max_bytes, cpu_seconds), daemon=True)
+    child = context.Process(target=_child, args=(send, content, info, max_bytes, cpu_seconds, _measure),
+                            daemon=True)
     child.start()
     send.close()
     outcome = None

@@ -12,8 +12,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-import space.scoring
 import space.submit
+import space.worker
 from space.app import build_demo, launch_options
 from space.rescore import rescore_all
 from space.storage import LocalStore
@@ -23,27 +23,23 @@ from space.submit import Submitter
 _CATASTROPHIC = (re.compile(r"(a+)+$"), "a" * 30 + "!")
 
 
-_STARTED: list = []  # the file touched when the slow path starts (in whichever process scores)
-
-
-def _slow_score(*args, **kwargs):
+def _slow_measure(content, info, max_bytes):
+    """The worker's computation with tens of seconds of CPU spent first inside one C call (GIL held)."""
     pattern, text = _CATASTROPHIC
-    if _STARTED:
-        _STARTED[0].touch()
     pattern.match(text)
-    return space.scoring.__dict__["_real_score_parsed"](*args, **kwargs)
+    return space.worker.Scored({}, "", "")
 
 
 @pytest.fixture
-def slow_scorer(monkeypatch, tmp_path):
-    """Every scoring call first spends tens of seconds of CPU inside one C call (the GIL held); the
-    fixture's value is the file that appears when it starts."""
-    _STARTED[:] = [tmp_path / "slow-path-started"]
-    monkeypatch.setattr(space.scoring, "_real_score_parsed", space.scoring.score_parsed, raising=False)
-    monkeypatch.setattr(space.scoring, "score_parsed", _slow_score)
-    monkeypatch.setattr(space.submit, "score_parsed", _slow_score, raising=False)
-    yield _STARTED[0]
-    _STARTED.clear()
+def slow_scorer(monkeypatch):
+    """Scoring takes tens of seconds, wherever it runs (the worker's child, or this process before)."""
+    monkeypatch.setattr(space.worker, "_measure", _slow_measure, raising=False)
+
+    def slow_parse(*args, **kwargs):
+        _slow_measure(None, None, None)
+        raise AssertionError("the slow path ran in the server's process")
+
+    monkeypatch.setattr(space.submit, "parse", slow_parse, raising=False)
 
 
 def test_a_slow_file_gets_a_clear_error_and_the_board_stays_responsive(settings, key_info, make_predictions,
@@ -65,11 +61,7 @@ def test_a_slow_file_gets_a_clear_error_and_the_board_stays_responsive(settings,
         slow = threading.Thread(target=submit)
         started = time.monotonic()
         slow.start()
-        for _ in range(600):  # until the slow path runs
-            if slow_scorer.exists():
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
+        time.sleep(2.0)  # the upload is in and being scored
         info = httpx.get(f"{url}gradio_api/info", timeout=60)
         board = client.predict(api_name="/leaderboard")
         waited = time.monotonic() - started
@@ -89,8 +81,7 @@ def test_rescore_of_a_slow_stored_file_fails_alone_and_keeps_its_result(tmp_path
     store = LocalStore(tmp_path / "store")
     Submitter(store, key_info).submit(make_predictions(seed=2), {"model_name": "Kept-VL"}, "alice")
     [stored] = store.list()
-    monkeypatch.setattr(space.scoring, "_real_score_parsed", space.scoring.score_parsed, raising=False)
-    monkeypatch.setattr(space.scoring, "score_parsed", _slow_score)
+    monkeypatch.setattr(space.worker, "_measure", _slow_measure)
     report = rescore_all(store, key_info, max_bytes=10**8, cpu_seconds=1)
     assert list(report.failed) == [stored.id] and "CPU time" in report.failed[stored.id]
     assert store.list()[0].result == stored.result
