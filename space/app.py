@@ -26,7 +26,7 @@ import gradio as gr
 import pandas as pd
 
 from mmad_dataset import PAPER_TOTAL_QUESTIONS, MMADError
-from space import about, identity, messages, populate, taxonomy, uploads
+from space import about, identity, messages, populate, taxonomy, uploads, worker
 from space import charts as charts_module
 from space.envs import REPORTED_DIR, Settings, load_settings
 from space.populate import Filters, Row, View
@@ -207,6 +207,8 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
             startup_note = f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
     submitter = Submitter(store, key_info, max_per_day=settings.max_per_day, max_bytes=settings.max_upload_bytes,
                           cpu_seconds=settings.score_cpu_seconds)
+    if key_info is not None:
+        worker.start()
     exports = Exports()
 
     def current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,

@@ -68,6 +68,13 @@ def _child(send, content: bytes, info: KeyInfo, max_bytes: int, cpu_seconds: int
     send.close()
 
 
+def start() -> None:
+    """Start the fork server now (it imports the app once, a few seconds), not on the first upload."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 def score_isolated(content: bytes, info: KeyInfo, *, max_bytes: int,
                    cpu_seconds: int = DEFAULT_CPU_SECONDS) -> Scored:
     """`Scored` of one upload, computed in a child with `cpu_seconds` of CPU time; MMADError otherwise.
