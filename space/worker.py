@@ -8,7 +8,7 @@ RLIMIT_CPU; the calling thread only waits on a pipe (without the GIL), and a chi
 is killed and reported as a clear error. Children come from multiprocessing's fork server, a
 single-threaded process: forking the server itself could copy a lock another thread holds (OpenSSL's,
 while a Hub commit hashes a file) into a child that then never finishes. The key travels pickled
-(about half a second for the full benchmark's). A wall
+(a full-size file: 0.9 s in process, 2.6 s through the worker; docs/leaderboard.md). A wall
 clock bound (a child stalled without using CPU) kills it too. `mmad rescore` scores through the same
 worker, so a stored pathological file fails alone and keeps its previous result.
 """
