@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from mmad.synth import sample_predictions, write_root  # noqa: E402
 from mmad_dataset import load_rows  # noqa: E402
-from space.populate import ALL_ENTRIES  # noqa: E402
+from space.ranking import ALL_ENTRIES  # noqa: E402
 from space.scoring import RESAMPLES, KeyInfo, score_bytes  # noqa: E402
 from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
 

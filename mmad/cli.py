@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("mmad.export_cli", "write a Hub-ready dataset folder (every config, images stored once)"),
     "publish": ("mmad.publish_cli", "upload a validated export as a Hub dataset repo, resumably"),
     "score": ("eval.score_cli", "score a prediction file: the official (upstream) and strict protocols"),
+    "compare": ("eval.compare_cli", "compare two prediction files, paired: differences, intervals, verdicts"),
     "predict": ("eval.predict.cli", "run a vision-language model or OpenAI-compatible endpoint on MMAD"),
     "vlmevalkit": ("mmad.vlmevalkit_cli", "export MMAD as a VLMEvalKit TSV; import its predictions as JSONL"),
     "rescore": ("space.rescore", "re-score every stored leaderboard submission with the current scorer and key"),

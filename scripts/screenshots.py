@@ -164,7 +164,7 @@ def serve_demo(workdir: Path):
 
 
 def _labels():
-    from space.populate import ALL_ENTRIES, COMPARABLE_ONLY
+    from space.ranking import ALL_ENTRIES, COMPARABLE_ONLY
     from space.taxonomy import NO_EXPOSURE
 
     return ALL_ENTRIES, COMPARABLE_ONLY, NO_EXPOSURE

@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 
 from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
-from .populate import OVERALL, SHORT_TITLES, Row, View, fixed, id_difference, numbers
+from .ranking import OVERALL, SHORT_TITLES, Row, View, numbers
+from .render import fixed, id_difference
 
 BAR_LIMIT = 30
 LABEL_CHARS = 48

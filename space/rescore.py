@@ -10,6 +10,7 @@ commit. A file that no longer validates keeps its previous result and is reporte
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mmad_dataset import MMADError
@@ -26,9 +27,11 @@ class RescoreReport:
     rescored: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
-    def summary(self) -> str:
+    def summary(self, quote: Callable[[str], str] = str) -> str:
+        """Counts, then one line per failure. A reason can quote a stored file's text: `quote` makes it
+        inert where the summary is rendered (the Space shows it as markdown)."""
         lines = [f"Re-scored {len(self.rescored)} submission(s); {len(self.failed)} failed."]
-        lines += [f"- `{sid}`: {reason}" for sid, reason in self.failed.items()]
+        lines += [f"- `{sid}`: {quote(reason)}" for sid, reason in self.failed.items()]
         return "\n".join(lines)
 
 

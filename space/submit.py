@@ -26,7 +26,8 @@ from mmad_dataset import MMADError
 from . import taxonomy, worker
 from .envs import DEFAULT_MAX_UPLOAD_MB
 from .messages import bounded, prefix
-from .populate import TYPES, params_billions, safe_url
+from .ranking import TYPES, params_billions
+from .render import safe_url
 from .scoring import KeyInfo, now_iso
 from .storage import DuplicateSubmission, Files, Store, Stored, new_submission_id
 

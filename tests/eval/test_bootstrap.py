@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from eval import load_key, read_predictions, score
-from eval.bootstrap import _percentile
+from eval.bootstrap import percentile_bounds
 
 IMAGES = 100
 
@@ -62,4 +62,7 @@ def test_interval_is_the_95_percent_percentile_interval(one_cell_key):
 @pytest.mark.parametrize("size", [1, 2, 7, 200, 1000])
 def test_percentile_equals_numpys_default_method(size, q):
     values = sorted(random.Random(size).uniform(0, 100) for _ in range(size))
-    assert _percentile(values, q) == pytest.approx(float(np.percentile(values, q)), abs=1e-12)
+    level = 1 - 2 * min(q, 100 - q) / 100
+    low, high = percentile_bounds(np.array([values[::-1]]), level)
+    assert (low[0], high[0]) == pytest.approx((float(np.percentile(values, min(q, 100 - q))),
+                                                float(np.percentile(values, max(q, 100 - q)))), abs=1e-12)

@@ -41,8 +41,10 @@ def test_one_protocol_and_json_output(mini_key, mini_key_path, tmp_path, capsys)
     assert written["average"] == pytest.approx(575 / 28, abs=1e-9)
     expected_sources = {"DS-MVTec": 325 / 7, "MVTec-LOCO": 0.0, "VisA": 0.0, "GoodsAD": 250 / 7}
     assert {s: row["average"] for s, row in written["sources"].items()} == pytest.approx(expected_sources, abs=1e-9)
-    assert written["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0}
-    assert written["coverage"] == 100.0 and written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
+    assert written["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0,
+                                 "answered": 11}
+    assert written["coverage"] == pytest.approx(1100 / 13, abs=1e-9)  # 2 invalid: unanswered
+    assert written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
     ci = written["bootstrap"]
     assert (ci["resamples"], ci["seed"], ci["level"]) == (20, 3, 0.95) and ci["low"] <= ci["high"]
 
@@ -69,3 +71,23 @@ def test_import_is_light():
             "print(sorted(m for m in ('pandas', 'numpy', 'datasets', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_table_shows_the_interval_of_every_subtask_and_source(small_root, tmp_path, capsys):
+    from eval import load_key
+
+    key = load_key(small_root)
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("\n".join(json.dumps({"question_id": q.qid, "answer": q.answer if i % 3 else
+                                           next(x for x in q.options if x != q.answer)})
+                               for i, q in enumerate(key.questions)) + "\n", encoding="utf-8")
+    out_json = tmp_path / "result.json"
+    assert main(["score", str(preds), "--key", str(small_root), "--protocol", "strict", "--resamples", "200",
+                 "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    block = out[out.index("95% bootstrap intervals (images resampled within each source)") + 2:]
+    written = json.loads(out_json.read_text())
+    low, high = written["bootstrap"]["sources"]["VisA"]["subtasks"]["defect_analysis"]
+    row = next(line for line in block if line.startswith("Defect Analysis"))[len("Defect Analysis"):].split()
+    assert row[3] == f"{low:.1f}–{high:.1f}"  # Overall, DS-MVTec, MVTec-LOCO, VisA
+    assert low <= written["sources"]["VisA"]["subtasks"]["defect_analysis"] <= high

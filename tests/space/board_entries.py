@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 
 from mmad_dataset import SOURCES, SUBTASKS
-from space import populate
+from space import populate, ranking
 from space.envs import REPORTED_DIR
 
 BUNDLED = [populate.row_from_reported(json.loads(p.read_text(encoding="utf-8")))
            for p in sorted(REPORTED_DIR.glob("*.json"))]
+
+
+#: Every comparability field stated by the source (quantisation honestly unknown).
+STATED_BASIS = {"setting": {"basis": "stated"}, "protocol": {"basis": "stated"}, "coverage": {"basis": "stated"},
+                "training_exposure": {"basis": "stated"}, "quantisation": {"basis": "not stated"}}
+
+
+def presumed_basis(**reasons: str) -> dict:
+    """STATED_BASIS with the named fields presumed for the given reasons."""
+    return {**STATED_BASIS, **{name: {"basis": "presumed", "reason": reason} for name, reason in reasons.items()}}
 
 
 def entry(id="m-1-shot", model="Model-7B", average=70.0, **changes) -> dict:
@@ -18,7 +28,8 @@ def entry(id="m-1-shot", model="Model-7B", average=70.0, **changes) -> dict:
         "id": id, "model": model, "model_version": None, "size": "7B", "type": "open", "link": "https://e.org/m",
         "status": "reported", "setting": "1-shot", "setting_detail": "", "protocol": "official",
         "protocol_detail": "", "coverage": "full", "coverage_detail": "", "training_exposure": "none declared",
-        "training_detail": "", "measured_by": "benchmark authors", "run_note": "", "notes": "", "flags": [],
+        "training_detail": "", "quantisation": "not stated", "quantisation_detail": "",
+        "measured_by": "benchmark authors", "basis": STATED_BASIS, "run_note": "", "notes": "", "flags": [],
         "sources": [{"title": "MMAD paper (ICLR 2025)", "kind": "paper table", "locator": "Table 2",
                      "link": "https://arxiv.org/abs/2410.09453", "measured": True, "average": average,
                      "precision": 2, "confidence": "high"}],
@@ -28,12 +39,12 @@ def entry(id="m-1-shot", model="Model-7B", average=70.0, **changes) -> dict:
     return {**base, **changes}
 
 
-def row(**kwargs) -> populate.Row:
+def row(**kwargs) -> ranking.Row:
     return populate.row_from_reported(entry(**kwargs))
 
 
 def verified(name="Mine <b>x</b>", average=80.0, coverage=100.0, exposure="none declared", link="https://e.org/m",
-             synthetic=False, setting="1-shot") -> populate.Row:
+             synthetic=False, setting="1-shot") -> ranking.Row:
     result = {"scored_at": "2026-01-02T00:00:00Z", "data_revision": "rev",
               "official": {"average": average, "subtasks": {s: average for s in SUBTASKS}, "coverage": coverage,
                            "sources": {src: {"average": average - 1, "subtasks": {s: average - 1 for s in SUBTASKS},

@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from space import populate, taxonomy
+from space import ranking, taxonomy
 from space.app import build_demo, launch_options
 from space.envs import REPORTED_DIR
 from space.storage import LocalStore
@@ -61,8 +61,14 @@ def test_board_without_key_serves_comparable_entries_by_default(serve, make_pred
     table = _board(client)
     expected = {e["id"] for e in bundled if e["status"] == "reference" or taxonomy.comparable(e)}
     assert set(_column(table, "ID")) == expected and table["headers"][:2] == ["Rank", "Model"]
-    everything = _board(client, show=populate.ALL_ENTRIES)
+    everything = _board(client, show=ranking.ALL_ENTRIES)
     assert sorted(_column(everything, "ID")) == sorted(e["id"] for e in bundled)
+    stated = _board(client, show=ranking.STATED_ONLY)
+    assert set(_column(stated, "ID")) == {i for i in expected if taxonomy.stated_only(next(
+        e for e in bundled if e["id"] == i))} and "gemini-2-5-pro-1-shot-judo" not in _column(stated, "ID")
+    assert "presumption (†) are hidden too" in stated["note"]
+    flags = dict(zip(_column(everything, "ID"), _column(everything, "Flags")))
+    assert flags["gemini-2-5-pro-1-shot-judo"].startswith("† presumed: protocol, coverage")
     big = _board(client, sizes=["> 40B"], show_reference=False, view="VisA")
     assert {row for row in _column(big, "Size")} == {"72B", "76B"}
     with pytest.raises(AppError, match="no answer key"):
@@ -147,7 +153,7 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
     expected = {e["id"] for e in _bundled() if e["status"] == "reference" or taxonomy.comparable(e)}
     assert len(records) == len(expected) + 1 and {"model", "average", "measured_by", "sources"} <= set(records[0])
     assert first["orig_name"] == again["orig_name"]
-    exported = client.predict(show=populate.ALL_ENTRIES, api_name="/export_csv")
+    exported = client.predict(show=ranking.ALL_ENTRIES, api_name="/export_csv")
     rows = list(csv.DictReader(open(exported["path"], encoding="utf-8")))
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in {r["model"] for r in rows}
     assert len(rows) == len(_bundled()) + 1
@@ -229,7 +235,7 @@ def test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store():
 
 def test_only_results_scored_against_this_boards_full_key_rank(tmp_path, key_info, make_predictions):
     """A synthetic or partial key, another key's result, no key, or hedged replies: shown, never ranked."""
-    from space.app import Board
+    from space.populate import Board
     from space.scoring import score_bytes
     from space.storage import Files, LocalStore, new_submission_id
 

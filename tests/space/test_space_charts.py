@@ -6,8 +6,8 @@ from __future__ import annotations
 from board_entries import BUNDLED, row, verified
 
 from mmad_dataset import SOURCES, SUBTASKS
-from space import charts, populate
-from space.populate import ALL_ENTRIES, Filters
+from space import charts, ranking
+from space.ranking import ALL_ENTRIES, Filters
 
 
 def bars(figure) -> list[tuple[str, float]]:
@@ -23,7 +23,7 @@ def test_entries_sharing_a_label_get_a_bar_each_and_no_bar_passes_100():
     twins = [row(id="gpt-paper", model="GPT-4o", average=74.92, size=None),
              row(id="gpt-csv", model="GPT-4o", average=74.31, size=None),
              row(id="other", model="GPT-4o", average=74.31, size=None, measured_by="third party")]
-    figure = charts.bar_figure(populate.board_view(twins))
+    figure = charts.bar_figure(ranking.board_view(twins))
     assert sorted(bars(figure)) == [("gpt-csv", 74.31), ("gpt-paper", 74.92), ("other", 74.31)]
     labels = tick_labels(figure)
     assert len(set(labels.values())) == 3 and all(label.startswith("GPT-4o (1-shot)") for label in labels.values())
@@ -32,7 +32,7 @@ def test_entries_sharing_a_label_get_a_bar_each_and_no_bar_passes_100():
     cut = charts.unique_labels([row(id=f"{long}-1-shot-paper", model=long), row(id=f"{long}-1-shot-csv", model=long)])
     assert all(len(label) <= charts.LABEL_CHARS and "…" in label for label in cut.values())
     assert {label.rsplit(" · ", 1)[1] for label in cut.values()} == {"paper", "csv"}
-    bundled = charts.bar_figure(populate.board_view(BUNDLED, Filters(show=ALL_ENTRIES)), limit=200)
+    bundled = charts.bar_figure(ranking.board_view(BUNDLED, Filters(show=ALL_ENTRIES)), limit=200)
     ids = [bar_id for bar_id, _ in bars(bundled)]
     assert len(ids) == len(set(ids)) == sum(r.status != "reference" for r in BUNDLED)
     assert max(value for _, value in bars(bundled)) <= 100
@@ -40,11 +40,11 @@ def test_entries_sharing_a_label_get_a_bar_each_and_no_bar_passes_100():
 
 def test_top_n_is_said_and_long_labels_are_shortened_visibly():
     rows = [row(id=f"m{i}", model=f"Model-{i}-" + "x" * 60, average=40.0 + i) for i in range(12)]
-    figure = charts.bar_figure(populate.board_view(rows), limit=5)
+    figure = charts.bar_figure(ranking.board_view(rows), limit=5)
     assert "top 5 of 12 entries" in figure.layout.title.text
     assert {bar_id for bar_id, _ in bars(figure)} == {f"m{i}" for i in range(7, 12)}
     assert all(label.endswith("…") and len(label) == charts.LABEL_CHARS for label in tick_labels(figure).values())
-    full = charts.bar_figure(populate.board_view(rows[:3]))
+    full = charts.bar_figure(ranking.board_view(rows[:3]))
     assert "3 entries" in full.layout.title.text and "top" not in full.layout.title.text
 
 
@@ -54,15 +54,15 @@ def test_reference_lines_drawn_where_they_have_numbers_and_explained_where_not()
                  result={"average": 86.65, "subtasks": {s: 86.65 for s in SUBTASKS}, "sources": per_source})
     ordinary = row(id="ordinary", model="Human (ordinary)", status="reference", average=78.69)
     entries = [verified(average=70.0)]
-    overall = charts.bar_figure(populate.board_view(entries), [expert, ordinary])
+    overall = charts.bar_figure(ranking.board_view(entries), [expert, ordinary])
     assert sorted(shape.x0 for shape in overall.layout.shapes) == [78.69, 86.65]
-    visa = charts.bar_figure(populate.board_view(entries, view="VisA"), [expert, ordinary])
+    visa = charts.bar_figure(ranking.board_view(entries, view="VisA"), [expert, ordinary])
     assert [shape.x0 for shape in visa.layout.shapes] == [88.0]
     assert any("Not drawn: Human (ordinary)" in a.text for a in visa.layout.annotations)
 
 
 def test_empty_bar_chart_and_radar_say_why():
-    empty = charts.bar_figure(populate.board_view([row()], Filters(search="nothing-matches")))
+    empty = charts.bar_figure(ranking.board_view([row()], Filters(search="nothing-matches")))
     assert not bars(empty) and "No entries match" in empty.layout.annotations[0].text
     assert "No entries match" in charts.radar_figure([], [], view="VisA").layout.annotations[0].text
     radar = charts.radar_figure([row(id="a")], [], view="VisA")
@@ -74,7 +74,7 @@ def test_empty_bar_chart_and_radar_say_why():
 
 def test_radar_uses_0_to_100_axes_in_every_view():
     mine = verified(average=60.0)
-    for view in populate.VIEWS:
+    for view in ranking.VIEWS:
         figure = charts.radar_figure([mine], [mine.id], view=view)
         assert list(figure.layout.polar.radialaxis.range) == [0, 100] and len(figure.data) == 1
     assert list(charts.radar_figure([mine], [mine.id], "VisA").data[0].r)[:7] == [59.0] * 7
@@ -83,7 +83,7 @@ def test_radar_uses_0_to_100_axes_in_every_view():
 def test_labels_render_literally_in_plotly_and_in_the_picker():
     name = 'A & B "q" <b>x</b>'
     entry = row(id="odd", model=name, size=None)
-    figure = charts.bar_figure(populate.board_view([entry]))
+    figure = charts.bar_figure(ranking.board_view([entry]))
     label = tick_labels(figure)["odd"]
     assert label == 'A &amp; B "q" &lt;b&gt;x&lt;/b&gt; (1-shot)'  # plotly decodes exactly these entities once
     assert "&quot;" not in label and "&amp;amp;" not in label
@@ -95,6 +95,6 @@ def test_category_heatmap_of_a_verified_row():
     figure = charts.category_heatmap(mine)
     heat = figure.data[0]
     assert list(heat.y) == ["DS-MVTec/bottle", "MVTec-LOCO/pushpins", "VisA/candle"]  # in the benchmark's order
-    assert list(heat.x) == [populate.SHORT_TITLES[s] for s in SUBTASKS] and heat.texttemplate == "%{z:.2f}"
+    assert list(heat.x) == [ranking.SHORT_TITLES[s] for s in SUBTASKS] and heat.texttemplate == "%{z:.2f}"
     assert list(heat.z[0]) == [50.0] * 7 and (heat.zmin, heat.zmax) == (0, 100)
     assert charts.category_heatmap(row()) is None

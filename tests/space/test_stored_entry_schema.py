@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from space.app import Board, Exports
-from space import populate
+from space import ranking, render
+from space.populate import Board
+from space.ui.callbacks import Exports
 from space.storage import Files, HubStore, LocalStore, new_submission_id
 
 REPO = "mmad-board/submissions"
@@ -88,8 +89,8 @@ def test_an_infinite_average_never_breaks_the_json_download(tmp_path):
     store.save(_files(bad))
     (tmp_path / "verified" / bad / "result.json").write_bytes(b'{"official": {"average": Infinity}}')
     board = Board(store)
-    shown = populate.board_view(board.rows, populate.Filters(show=populate.ALL_ENTRIES), populate.OVERALL)
-    path = Exports().write(populate.plain_table(shown, "Average"), "json")
+    shown = ranking.board_view(board.rows, ranking.Filters(show=ranking.ALL_ENTRIES), ranking.OVERALL)
+    path = Exports().write(render.plain_table(shown, "Average"), "json")
     records = json.loads(open(path, encoding="utf-8").read(), parse_constant=lambda c: pytest.fail(c))
     assert good in {r.get("id") for r in records} and bad not in {r.get("id") for r in records}
 
