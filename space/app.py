@@ -22,7 +22,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the board makes no
 import gradio as gr
 
 from mmad_dataset import MMADError
-from space import about, identity, render
+from space import about, identity, render, uploads
 from space.envs import Settings, load_settings
 from space.scoring import KeyInfo, resolve_key, temporary_folder
 from space.storage import HubStore, LocalStore, Store
@@ -79,9 +79,9 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
     enable_login = settings.login_required if enable_login is None else enable_login
     app = BoardApp(settings, store, key_info)
 
-    # Uploads that are never submitted stay in Gradio's temp folder (each up to MMAD_MAX_UPLOAD_MB):
-    # every hour, delete this app's temp files older than an hour (and all of them at restart).
-    with gr.Blocks(title="MMAD leaderboard", delete_cache=(3600, 3600)) as demo:
+    # Uploads that are never submitted stay in Gradio's temp folder (bounded by space/uploads.py): every
+    # TEMP_LIFETIME, delete this app's temp files older than that (and all of them at restart).
+    with gr.Blocks(title="MMAD leaderboard", delete_cache=(uploads.TEMP_LIFETIME, uploads.TEMP_LIFETIME)) as demo:
         gr.Markdown(f"# {about.TITLE}")
         gr.Markdown(about.INTRODUCTION)
         meta = gr.Markdown(elem_id="board-meta")
@@ -158,8 +158,9 @@ def _wire_load(app: BoardApp, demo: gr.Blocks, board: LeaderboardTab, charts: Ch
 
 
 def launch_options(settings: Settings) -> dict:
-    """What `launch()` needs besides the address: upload cap, theme, CSS."""
-    return {"max_file_size": settings.max_upload_bytes, "css": CSS,
+    """What `launch()` needs besides the address: upload bounds, theme, CSS."""
+    return {"max_file_size": settings.max_upload_bytes, "app_kwargs": {"middleware": uploads.middleware(settings)},
+            "css": CSS,
             "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate"), "footer_links": ["api"]}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -18,12 +17,12 @@ import pandas as pd
 
 from mmad_dataset import MMADError
 from space import charts as charts_module
-from space import identity, messages, render, taxonomy
+from space import identity, messages, render, taxonomy, worker
 from space.envs import Settings
 from space.populate import Board
 from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, STATED_ONLY,
                            Filters, View, board_view, counts, last_updated, numbers)
-from space.scoring import KeyInfo
+from space.scoring import KeyInfo, temporary_folder
 from space.storage import Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
 
@@ -36,13 +35,14 @@ DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source
 
 
 class Exports:
-    """Downloads in one shared folder, named by content hash and pruned to the newest few, so no start
-    and no click leaves a temporary folder behind and concurrent users never overwrite each other."""
+    """Downloads in one private folder per app (mkdtemp: unpredictable name, mode 0700, removed at exit),
+    named by content hash and pruned to the newest few. Another local user can neither predict nor
+    plant a file there, and each download is written afresh, so only the real table is ever served."""
 
     KEEP = 20
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or Path(tempfile.gettempdir()) / "mmad-board-exports"
+        self.folder = folder or temporary_folder("mmad-board-exports-")
 
     def write(self, frame: pd.DataFrame, fmt: str) -> str:
         if fmt == "csv":
@@ -50,12 +50,11 @@ class Exports:
         else:
             records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # null, not NaN
             data = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"mmad_leaderboard-{hashlib.sha256(data).hexdigest()[:12]}.{fmt}"
-        if not path.exists():
-            staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-            staging.write_bytes(data)
-            os.replace(staging, path)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        staging.write_bytes(data)
+        os.replace(staging, path)
         for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
@@ -93,7 +92,9 @@ class BoardApp:
         self.board = Board(store, key=key_info)
         self.startup_note = self._rescore_stale()
         self.submitter = Submitter(store, key_info, max_per_day=settings.max_per_day,
-                                   max_bytes=settings.max_upload_bytes)
+                                   max_bytes=settings.max_upload_bytes, cpu_seconds=settings.score_cpu_seconds)
+        if key_info is not None:
+            worker.start()
         self.exports = Exports()
 
     def _rescore_stale(self) -> str:
@@ -106,7 +107,7 @@ class BoardApp:
         if not outdated:
             return ""
         report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes,
-                             submissions=outdated)
+                             submissions=outdated, cpu_seconds=self.settings.score_cpu_seconds)
         self.board.reload()
         return f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
 
@@ -276,7 +277,8 @@ class BoardApp:
             identity.check_admin(profile, self.settings, admin_token)
             if self.key_info is None:
                 raise identity.NotAllowed("no answer key is configured")
-            report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes)
+            report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes,
+                                 cpu_seconds=self.settings.score_cpu_seconds)
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         self.board.reload()

@@ -242,15 +242,7 @@ def _damage(folder: Path, name: str) -> None:
     path.write_bytes(new if isinstance(new, bytes) else json.dumps(new).encode())
 
 
-#: Damage the store's reader lets through today: the board's rows then fail on it (fixed by the store's
-#: validation of every field the board reads; the marker goes when that lands).
-BOARD_DOWN = pytest.mark.xfail(strict=True, reason="the store does not yet validate the fields the board reads")
-KNOWN_DOWN = {"result.json's strict part is text", "result.json's subtasks are a list",
-              "metadata.json's exposure is a list", "metadata.json's submission time is a number"}
-
-
-@pytest.mark.parametrize("damage", [pytest.param(name, marks=BOARD_DOWN) if name in KNOWN_DOWN else name
-                                    for name in DAMAGE], ids=list(DAMAGE))
+@pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damage_to_any_stored_file_skips_that_submission_and_the_board_stays_up(serve, settings, key_info,
                                                                                 scored, damage):
     store = LocalStore(settings.store_dir)

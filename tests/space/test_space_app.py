@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import os
 import json
 import tempfile
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
@@ -132,7 +134,7 @@ def test_only_admins_can_rescore(serve, key_info, make_predictions, settings):
 
 def test_login_required_refuses_anonymous_submissions(serve, key_info, make_predictions):
     client = serve(key_info, on_space=True)
-    with pytest.raises(AppError, match="Log in"):
+    with pytest.raises(httpx.HTTPStatusError, match="401"):  # the upload itself is refused (space/uploads.py)
         client.predict(handle_file(str(make_predictions())), "Anon", api_name="/submit")
 
 
@@ -155,9 +157,23 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
     rows = list(csv.DictReader(open(exported["path"], encoding="utf-8")))
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in {r["model"] for r in rows}
     assert len(rows) == len(_bundled()) + 1
-    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")] == [
-        "mmad-board-exports"]
-    assert len(list((tmp_path / "tmp" / "mmad-board-exports").iterdir())) == 2  # one JSON (twice), one CSV
+    [folder] = [p for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")]
+    assert len(list(folder.iterdir())) == 2  # one JSON (twice), one CSV
+
+
+def test_a_file_planted_where_exports_used_to_go_is_never_served(serve, tmp_path, monkeypatch):
+    """Exports went to a fixed <tmp>/mmad-board-exports/mmad_leaderboard-<sha of the content>.csv, and an
+    existing file of that name was served as is: another local user could plant the download."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    client = serve(None)
+    real = Path(client.predict(api_name="/export_csv")["path"]).read_bytes()
+    shared = tmp_path / "tmp" / "mmad-board-exports"
+    shared.mkdir(exist_ok=True)
+    planted = shared / f"mmad_leaderboard-{hashlib.sha256(real).hexdigest()[:12]}.csv"
+    planted.write_bytes(b"model,average\nPlanted,99.9\n")
+    served = Path(client.predict(api_name="/export_csv")["path"]).read_bytes()
+    assert served == real and b"Planted" not in served
 
 
 def test_demo_results_are_labelled_synthetic_and_never_ranked(serve, key_info, make_predictions):
