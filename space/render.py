@@ -23,6 +23,11 @@ from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
                 "synthetic": SYNTHETIC_LABEL}
+
+
+def status_badge(row: Row) -> str:
+    """The Status column's word: "✓ verified" only on this board's full key, else what it was scored on."""
+    return row.scored_on if row.kind == "unverified" else STATUS_BADGE.get(row.kind, row.kind)
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
 #: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
@@ -107,7 +112,7 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
         "Protocol": row.protocol or "–",
         "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
                     or "–",
-        "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
+        "Status": status_badge(row), "Sources": _sources_cell(row),
         "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
@@ -176,7 +181,7 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
         nums = numbers(row, board.view)
         text = {
             "id": row.id, "rank": board.rank_text(row), "model": row.model, "model_version": row.model_version,
-            "link": row.link, "status": STATUS_BADGE.get(row.kind, row.kind), "size": row.size or "",
+            "link": row.link, "status": status_badge(row), "size": row.size or "",
             "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
             "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
             "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
@@ -218,7 +223,7 @@ def detail_markdown(row: Row, board: View) -> str:
     standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
                 else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
+             f"{status_badge(row)} · {standing} · average **{fixed(nums.average, '%')}**"
              f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
              _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
              _line("Coverage", row.coverage, row.coverage_detail),
