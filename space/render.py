@@ -29,21 +29,30 @@ def status_badge(row: Row) -> str:
     """The Status column's word: "✓ verified" only on this board's full key, else what it was scored on."""
     return row.scored_on if row.kind == "unverified" else STATUS_BADGE.get(row.kind, row.kind)
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
-#: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
     "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
 )
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Sources", "Flags",
-)
+#: Column sets sized to fit the window: Overview fits 1,280 px whole, the others a 1,920 px window.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "Overview": ("Average", "Size", "Setting", *SUBTASK_COLUMNS),
+    "Subtasks": ("Average", *SUBTASK_COLUMNS, "Strict avg", "Answered"),
+    "Detection": ("Average", "Anomaly Disc.", "Overkill", "Miss", "Strict avg", "Answered", "Size", "Measured by"),
+    "Provenance": ("Average", "Status", "Measured by", "Training exposure", "Coverage", "Not ranked because",
+                   "Sources", "Flags"),
+}
+DEFAULT_PRESET = "Overview"
+DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
-                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
-                          ID_COLUMN: 200}
+#: Average has room for its interval ("74.92 ± 0.41"); long text columns end in an ellipsis (whole text in
+#: the row detail).
+WIDTHS: dict[str, int] = {"Rank": 74, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
+                          "Not ranked because": 280, "Answered": 88, "Type": 110, "Training exposure": 150,
+                          "Protocol": 90, "Coverage": 150, "Status": 150, "Sources": 260, "Flags": 200,
+                          ID_COLUMN: 220}
+#: Marks the column the rows are ordered by ("Average ▼").
+SORT_MARK = " ▼"
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 
 
@@ -89,6 +98,11 @@ def fixed(value: float | None, suffix: str = "") -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 entry", "2 entries", "0 entries": the count and the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 # --- tables -------------------------------------------------------------------------------------
 
 def _sources_cell(row: Row) -> str:
@@ -119,18 +133,21 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     return record
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", "–") or (isinstance(value, float) and pd.isna(value))
+
+
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
-    """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
-    dropped when no shown row has a reason, so the default view spends no width on it."""
+    """The board as a DataFrame: chosen columns in a fixed order, ID last. A chosen column that is empty in
+    every shown row (e.g. "Not ranked because" in the default view) is dropped, so it spends no width."""
     rows = ordered(board, sort_by)
     records = [display_record(row, board) for row in rows]
     repeated = _repeated_runs(rows)
     for row, record in zip(rows, records):
         if row.id in repeated:
             record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
-    shown = [c for c in OPTIONAL_COLUMNS if c in columns]
-    if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
-        shown.remove("Not ranked because")
+    shown = [c for c in OPTIONAL_COLUMNS if c in columns
+             and (c == "Average" or not all(_empty(r[c]) for r in records))]
     names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
     return pd.DataFrame.from_records(records, columns=names)
 
@@ -151,11 +168,27 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
-def styled(frame: pd.DataFrame):
-    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting."""
-    formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
-    formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
-    return frame.style.format(formats)
+def headers(frame: pd.DataFrame, sort_by: str = "Average") -> list[str]:
+    """What the page's table heads its columns with: the sorted column marked ("Average ▼"), and the Rank
+    column saying what it ranks by (always the view's average, whatever the order)."""
+    return [f"{c}{SORT_MARK}" if c == sort_by else "Rank (by Average)" if c == "Rank" else c for c in frame.columns]
+
+
+def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = ""):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; with `sort_by`
+    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background."""
+    names = headers(frame, sort_by) if sort_by else list(frame.columns)
+    shown = frame.set_axis(names, axis="columns")
+    formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
+    formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
+    style = shown.style.format(formats)
+    if highlight and ID_COLUMN in frame.columns:
+        ids = list(frame[ID_COLUMN])
+        style = style.apply(lambda r: [HIGHLIGHT if ids[r.name] == highlight else "" for _ in r], axis=1)
+    return style
+
+
+HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -174,8 +207,9 @@ EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size",
                "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
-def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
-    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised."""
+def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
+    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised, and the
+    board's snapshot id on every row (so a saved file says which state of the board it is)."""
     records = []
     for row in ordered(board, sort_by):
         nums = numbers(row, board.view)
@@ -194,9 +228,9 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
-                        "scorer": inert_cell(row.scorer)})
+                        "scorer": inert_cell(row.scorer), "snapshot": snapshot})
     return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                       "answered_percent", "scorer"])
+                                                       "answered_percent", "scorer", "snapshot"])
 
 
 # --- row detail ----------------------------------------------------------------------------------
