@@ -106,7 +106,7 @@ def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL
             page.evaluate("window.scrollTo(0, 0)")
             set_search(page, "")
             page.get_by_label(COMPARABLE_LABEL).check()
-            page.get_by_label("View").click()
+            page.get_by_label("View", exact=True).click()
             page.get_by_role("option", name="VisA").click()
             expect(page.locator("#board-note")).to_contain_text("entries in VisA", timeout=15_000)
             shot("05-per-source-visa", full_page=False)
