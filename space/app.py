@@ -19,6 +19,22 @@ if __package__ in (None, ""):  # `python space/app.py`: make the project importa
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the board makes no calls home
 
+
+def _require_space_extra() -> None:
+    """`python space/app.py` without the `space` extra: one line naming the install, exit 2, no traceback."""
+    from mmad.cli import missing_extra
+
+    try:
+        import gradio  # noqa: F401
+        import plotly  # noqa: F401
+    except ModuleNotFoundError as exc:
+        print(f"error: {missing_extra(exc) or exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    _require_space_extra()
+
 import gradio as gr
 
 from mmad_dataset import MMADError

@@ -93,6 +93,12 @@ def link_cell(text: Any, url: Any) -> str:
     return f"[{label}]({target})" if target else label
 
 
+def row_url(row_id: str) -> str:
+    """The relative link that opens the board on one row's detail (`?row=<id>`, read by `space.ui.links`);
+    relative, so it works on a Space, locally and behind a proxy."""
+    return f"?row={quote(row_id, safe='')}"
+
+
 def fixed(value: float | None, suffix: str = "") -> str:
     """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
     return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
@@ -258,7 +264,8 @@ def detail_markdown(row: Row, board: View) -> str:
                 else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
              f"{status_badge(row)} · {standing} · average **{fixed(nums.average, '%')}**"
-             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}` · "
+             f"[link to this row]({row_url(row.id)})", "",
              _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
              _line("Coverage", row.coverage, row.coverage_detail),
              _line("Training exposure", row.training_exposure, row.training_detail),

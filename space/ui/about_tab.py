@@ -28,8 +28,16 @@ RANKING_RULES = f"""
 """
 
 
+def sections(text: str) -> list[tuple[str, str]]:
+    """A markdown text's `## ` sections as (title, body), in order."""
+    parts = [part for part in ("\n" + text).split("\n## ") if part.strip()]
+    return [(part.split("\n", 1)[0].strip(), part.split("\n", 1)[1] if "\n" in part else "") for part in parts]
+
+
 def build_about_tab() -> None:
-    """Lay out the tab inside the current `gr.Tab` (static text only)."""
-    gr.Markdown(RANKING_RULES)
-    gr.Markdown(about.ABOUT)
+    """Lay out the tab inside the current `gr.Tab` (static text only): the ranking rules open, every other
+    section one click away, so the tab reads as a list of questions rather than a wall of prose."""
+    for i, (title, body) in enumerate(sections(RANKING_RULES + about.ABOUT)):
+        with gr.Accordion(title, open=i == 0):
+            gr.Markdown(body)
     gr.Code(about.CITATION, label="Citation (BibTeX)", language=None)

@@ -349,7 +349,7 @@ class BoardApp:
         except gr.Error as exc:
             return f"**Not submitted.** {exc.message}", gr.skip(), gr.skip(), gr.skip()
         row = self.board.find(stored.id)
-        message = (f"{scored_message(stored)} [Open its row on the board]({links.row_url(stored.id)})"
+        message = (f"{scored_message(stored)} [Open its row on the board]({render.row_url(stored.id)})"
                    f"{'' if row is None or row.comparable else ' (under *Show: all entries*: it is not ranked)'}.")
         show = gr.skip() if row is None or row.comparable else ALL_ENTRIES
         return message, self.status_table(), stored.id, show

@@ -1,4 +1,4 @@
-"""Links into the board: `?row=<id>` opens the board on that row's detail; `?compare=<id>,<id>` is parsed
+"""Links into the board (made by `render.row_url`): `?row=<id>` opens the board on that row's detail; `?compare=<id>,<id>` is parsed
 here too, for the Compare view (until it exists, a compare link opens its first row).
 
 The ids are the board's row ids (slugs of reported entries, submission ids), so a link survives
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
 
 #: Longest id read from a link (ids are short slugs; a crafted URL is cut, never echoed whole).
 ID_LIMIT = 120
@@ -35,9 +34,4 @@ def parse(query: Mapping[str, str]) -> PageLink:
     row = str(query.get("row") or "").strip()[:ID_LIMIT]
     compare = tuple(part.strip()[:ID_LIMIT] for part in str(query.get("compare") or "").split(",") if part.strip())
     return PageLink(row, compare[:COMPARE_LIMIT])
-
-
-def row_url(row_id: str) -> str:
-    """The relative link that opens the board on one row (works on a Space, locally and behind a proxy)."""
-    return f"?row={quote(row_id, safe='')}"
 
