@@ -141,14 +141,12 @@ def _refresh(app: BoardApp, event, board: LeaderboardTab, charts: ChartsTab, **o
 
 
 def _wire_board(app: BoardApp, board: LeaderboardTab, charts: ChartsTab) -> None:
-    """Every control refreshes the table and the charts (the search as one types, the latest text winning);
+    """Every control refreshes the table and the charts (the search as one types: a change while a refresh
+    runs is run once after it, with the latest text);
     a column preset fills the column choice; a row selection shows its detail; downloads in one click."""
     _, chart_views = _views(board, charts)
     for control in board.controls:
-        if control is board.search:
-            _refresh(app, control.input, board, charts, trigger_mode="always_last")
-        else:
-            _refresh(app, control.change, board, charts)
+        _refresh(app, control.change, board, charts)  # .change runs the latest value after a pending one
     board.preset.input(lambda preset: list(render.PRESETS.get(preset, render.DEFAULT_COLUMNS)), board.preset,
                        board.columns, api_visibility="private")
     charts.chosen.input(lambda *values: app.charts(*values, keep_empty=True), *chart_views,

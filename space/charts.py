@@ -140,7 +140,8 @@ def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL
     """The 7 subtasks of the chosen rows (by id, at most RADAR_LIMIT) on 0–100 axes, as in the paper's
     Figure 1: each its own colour and dash style, named as in the picker (`names`: id → the picker's label)."""
     titles = [SUBTASK_TITLES[s] for s in SUBTASKS]
-    picked = [row for row in rows if row.id in chosen and numbers(row, view).subtasks][:RADAR_LIMIT]
+    by_id = {row.id: row for row in rows if numbers(row, view).subtasks}
+    picked = [by_id[row_id] for row_id in dict.fromkeys(chosen) if row_id in by_id][:RADAR_LIMIT]  # picker order
     names = {**unique_labels(picked), **(names or {})}
     figure = go.Figure()
     for i, row in enumerate(picked):

@@ -47,10 +47,10 @@ DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 ID_COLUMN = "ID"
 #: Average has room for its interval ("74.92 ± 0.41"); long text columns end in an ellipsis (whole text in
 #: the row detail).
-WIDTHS: dict[str, int] = {"Rank": 74, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
                           "Not ranked because": 280, "Answered": 88, "Type": 110, "Training exposure": 150,
                           "Protocol": 90, "Coverage": 150, "Status": 150, "Sources": 260, "Flags": 200,
-                          ID_COLUMN: 220}
+                          ID_COLUMN: 240}
 #: Marks the column the rows are ordered by ("Average ▼").
 SORT_MARK = " ▼"
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})

@@ -14,7 +14,8 @@ RANKING_RULES = f"""
   paper's standard settings ({", ".join(sorted(taxonomy.STANDARD_SETTINGS))}), with training exposure
   "{taxonomy.NO_EXPOSURE}". Everything else (other settings, other metrics, subsets, models trained on MMAD,
   its source images or other industrial data, or that do not say) is one click away under *Show: all
-  entries*, marked **—** in the Rank column with the reasons in *Not ranked because*, and never ranked.
+  entries*, marked **—** in the Rank column with the reasons in *Not ranked because* (the *Provenance*
+  columns and the row's detail), and never ranked.
 - **Reference lines** (human, random) are marked *ref* and never ranked. In demo mode, results scored
   against the synthetic key are marked *demo*, labelled "{render.SYNTHETIC_LABEL}" and never ranked.
 - **Verified results** rank only when scored against this board's own answer key, the whole

@@ -49,11 +49,12 @@ def build_leaderboard_tab() -> LeaderboardTab:
         search = gr.Textbox(value="", label="Search (filters as you type)", elem_id="board-search",
                             placeholder="model, source, note…  (e.g. qwen 72b)", scale=3, max_length=200)
         view = gr.Dropdown(list(ranking.VIEWS), value=ranking.OVERALL, label="View", scale=1)
-        show = gr.Radio(list(ranking.SHOW_CHOICES), value=ranking.COMPARABLE_ONLY, label="Show",
-                        scale=2, elem_id="show-control")
-        preset = gr.Radio(list(render.PRESETS), value=render.DEFAULT_PRESET, label="Columns", scale=3,
-                          elem_id="column-preset")
         sort_by = gr.Dropdown(list(ranking.SORT_CHOICES), value="Average", label="Sort by", scale=1)
+    with gr.Row(equal_height=True):
+        show = gr.Radio(list(ranking.SHOW_CHOICES), value=ranking.COMPARABLE_ONLY, label="Show",
+                        scale=1, elem_id="show-control")
+        preset = gr.Radio(list(render.PRESETS), value=render.DEFAULT_PRESET, label="Columns", scale=1,
+                          elem_id="column-preset")
     with gr.Accordion("Filters (they apply to both Show choices)", open=False):
         with gr.Row():
             types = gr.CheckboxGroup(list(ranking.TYPES), value=list(ranking.TYPES), label="Type")

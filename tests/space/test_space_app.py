@@ -146,9 +146,15 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
     expected = {e["id"] for e in _bundled() if e["status"] == "reference" or taxonomy.comparable(e)}
     assert len(records) == len(expected) + 1 and {"model", "average", "measured_by", "sources"} <= set(records[0])
     assert first["orig_name"] == again["orig_name"]
+    snapshot = _board(client)["snapshot"]
+    assert len(snapshot) == 10 and {r["snapshot"] for r in records} == {snapshot}
+    assert f"Snapshot **`{snapshot}`**" in client.predict(api_name="/header")[0]
     exported = client.predict(show=ranking.ALL_ENTRIES, api_name="/export_csv")
     rows = list(csv.DictReader(open(exported["path"], encoding="utf-8")))
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in {r["model"] for r in rows}
+    assert {r["snapshot"] for r in rows} == {snapshot}
+    client.predict(handle_file(str(make_predictions(seed=6))), "Another-VL", api_name="/submit")
+    assert _board(client)["snapshot"] != snapshot  # a new result is a new snapshot
     assert len(rows) == len(_bundled()) + 1
     assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")] == [
         "mmad-board-exports"]
