@@ -63,6 +63,8 @@ CSS = """
 #board-table [data-col="1"], #board-table [data-heading="1"] {position: sticky; left: var(--rank-width); z-index: 3;
   box-shadow: 2px 0 3px -2px rgba(0, 0, 0, 0.25)}
 #board-table [data-col="0"], #board-table [data-col="1"] {background: var(--table-odd-background-fill)}
+/* one way to sort, the Sort by control, so the ▼ mark is always true: no per-header sort menu */
+#board-table .cell-menu-button {display: none !important}
 #board-meta {color: var(--body-text-color-subdued); font-size: 0.85rem}
 #board-intro {font-size: 0.92rem}
 #board-note {font-size: 0.9rem}

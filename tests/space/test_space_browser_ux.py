@@ -88,6 +88,7 @@ def test_the_table_fits_sorting_is_marked_search_is_live_and_a_row_link_opens_it
     assert viewport.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the default table scrolls sideways"
     assert fits(page, MUST_SHOW_1920) == []
     assert "Average ▼" in heads(page) and "Rank (by Average)" in heads(page)
+    assert page.locator("#board-table .cell-menu-button").first.is_hidden()  # sorting only by the marked control
     expect(page.locator("#board-meta")).to_contain_text("Snapshot")
 
     # Live search: typed, no Enter; the table and the Charts tab follow.
