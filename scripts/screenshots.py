@@ -52,6 +52,12 @@ def set_search(page, text: str) -> None:
     page.wait_for_timeout(600)
 
 
+def settle(page) -> None:
+    """Wait until no component shows Gradio's pending state (its timer, progress bar or spinner)."""
+    page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text, .meta-text, "
+                           ".meta-text-center, .wrap.translucent')", timeout=30_000)
+
+
 def select_row(page, model: str) -> None:
     """Click a row's Average cell (not its model link, which opens the model's page)."""
     row = page.locator("#board-table [role=row]").filter(has_text=model).filter(visible=True).first
@@ -86,6 +92,7 @@ def capture(url: str, out: Path, widths=WIDTHS, *, detail_id: str = DETAIL_ID) -
             page = browser.new_page(viewport={"width": width, "height": 1000})
 
             def shot(name: str, full_page: bool = False) -> None:
+                settle(page)
                 page.wait_for_timeout(400)  # let plotly and the table finish their transitions
                 path = out / f"{name}-{width}.png"
                 page.screenshot(path=path, full_page=full_page)
