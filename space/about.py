@@ -8,11 +8,10 @@ from space import ranking, taxonomy
 TITLE = "MMAD leaderboard — multimodal LLMs as industrial anomaly inspectors"
 
 INTRODUCTION = """
-[MMAD](https://github.com/jam-cc/MMAD) (ICLR 2025) asks 39,672 multiple-choice questions about 8,366
-industrial images from MVTec AD, MVTec LOCO, VisA and GoodsAD, in 7 subtasks. Every number here is
-traceable: **reported** rows are copied from papers or released result files and say where from;
-**verified** rows were scored here, from uploaded per-question predictions, by the project's scorer,
-and are re-scored whenever the scorer or the answer key is corrected.
+- [MMAD](https://github.com/jam-cc/MMAD) (ICLR 2025): 39,672 multiple-choice questions on 8,366 industrial images
+  (MVTec AD, MVTec LOCO, VisA, GoodsAD), in 7 subtasks.
+- **Reported** rows are copied from papers and released result files, each with its sources.
+  **Verified** rows were scored here from uploaded predictions, and are re-scored when the scorer or the key changes.
 """
 
 def _values(values: tuple[str, ...]) -> str:

@@ -85,7 +85,9 @@ class Row:
     answered: float | None = None    # verified: % of the questions answered
     categories: dict[str, dict] = field(default_factory=dict)  # verified: the scorer's per-category breakdown
     synthetic: bool = False          # verified against the synthetic demo key
-    caveats: list[str] = field(default_factory=list)  # verified: why its score cannot rank (key, hedging)
+    caveats: list[str] = field(default_factory=list)  # verified: why its score cannot rank (the key)
+    hedging: str = ""                # verified: official far above strict (replies the strict protocol cannot read)
+    scored_on: str = ""              # verified, not on this board's full key: what it was scored against
     scorer: str = ""
     submitted: str = ""
     updated: str = ""
@@ -97,15 +99,21 @@ class Row:
 
     @property
     def kind(self) -> str:
-        """reference / synthetic / verified / reported: what the Status column and the charts say."""
+        """reference / synthetic / unverified / verified / reported: what the Status column and the charts say.
+
+        "verified" only for a score checked against this board's full answer key; a result scored on any
+        other key (a subset, a synthetic root, another key's hash, no key here) is "unverified"."""
         if self.status == "reference":
             return "reference"
-        return "synthetic" if self.synthetic else self.status
+        if self.synthetic:
+            return "synthetic"
+        return "unverified" if self.status == "verified" and self.scored_on else self.status
 
     @property
     def comparable(self) -> bool:
         """Belongs in the default view (reference lines always do; they are just never ranked)."""
-        return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats)
+        return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats
+                                               and not self.hedging)
 
     @property
     def presumed(self) -> dict[str, str]:
@@ -122,13 +130,15 @@ class Row:
         return self.kind in ("verified", "reported") and self.comparable
 
     def not_ranked_because(self) -> list[str]:
-        """Why a row shown on the board has no rank (empty when it is ranked)."""
+        """Why a row shown on the board has no rank (empty when it is ranked), the real cause first: what
+        the score was computed against, then what was run (coverage, setting, …), then hedged replies
+        (a 40-question run is "subset" before it is "hedged")."""
         if self.status == "reference":
             return ["reference line"]
         reasons = [*self.caveats, *taxonomy.why_not_comparable(self.taxonomy_fields())]
         if self.synthetic:
             reasons.insert(0, "scored against the synthetic demo key, not MMAD")
-        return reasons
+        return reasons + ([self.hedging] if self.hedging else [])
 
 
 def params_billions(size: str | None) -> float | None:
@@ -292,8 +302,10 @@ def ordered(board: View, sort_by: str = "Average") -> list[Row]:
 
 
 def counts(rows: Sequence[Row]) -> dict[str, int]:
-    """The header's numbers: verified (real), demo, reported, reference lines, ranked by default."""
+    """The header's numbers: verified (on this board's full key), demo, scored on another key, reported,
+    reference lines, ranked by default."""
     return {"verified": sum(r.kind == "verified" for r in rows), "synthetic": sum(r.kind == "synthetic" for r in rows),
+            "unverified": sum(r.kind == "unverified" for r in rows),
             "reported": sum(r.kind == "reported" for r in rows), "reference": sum(r.kind == "reference" for r in rows),
             "ranked": sum(r.ranked for r in rows)}
 

@@ -24,24 +24,40 @@ from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
                 "synthetic": SYNTHETIC_LABEL}
+
+
+def status_badge(row: Row) -> str:
+    """The Status column's word: "✓ verified" only on this board's full key, else what it was scored on."""
+    return row.scored_on if row.kind == "unverified" else STATUS_BADGE.get(row.kind, row.kind)
+
+
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
-#: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
     "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss", "Sources",
     "Flags",
 )
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Sources", "Flags",
-)
+#: Column sets sized to fit the window: Overview fits 1,280 px whole, the others a 1,920 px window.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "Overview": ("Average", "Size", "Setting", *SUBTASK_COLUMNS),
+    "Subtasks": ("Average", *SUBTASK_COLUMNS, "Strict avg", "Answered"),
+    "Detection": ("Average", "Anomaly Disc.", "Overkill", "Miss", "Strict avg", "Answered", "Size", "Measured by"),
+    "Provenance": ("Average", "Status", "Measured by", "Training exposure", "Coverage", "Not ranked because",
+                   "Sources", "Flags"),
+}
+DEFAULT_PRESET = "Overview"
+DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
-                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 110, "Sources": 300,
+#: Average has room for its interval ("74.92 ± 0.41"); long text columns end in an ellipsis (whole text in
+#: the row detail).
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
+                          "Not ranked because": 280, "Answered": 88, "Type": 110, "Training exposure": 150,
+                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 150, "Sources": 260,
                           "Flags": 200,
-                          ID_COLUMN: 200}
+                          ID_COLUMN: 240}
+#: Marks the column the rows are ordered by ("Average ▼").
+SORT_MARK = " ▼"
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 
 
@@ -82,9 +98,20 @@ def link_cell(text: Any, url: Any) -> str:
     return f"[{label}]({target})" if target else label
 
 
+def row_url(row_id: str) -> str:
+    """The relative link that opens the board on one row's detail (`?row=<id>`, read by `space.ui.links`);
+    relative, so it works on a Space, locally and behind a proxy."""
+    return f"?row={quote(row_id, safe='')}"
+
+
 def fixed(value: float | None, suffix: str = "") -> str:
     """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
     return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 entry", "2 entries", "0 entries": the count and the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -110,7 +137,7 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
         "Protocol": row.marked("protocol"), "Quantisation": row.marked("quantisation"),
         "Coverage": " ".join(filter(None, [row.marked("coverage"),
                                            f"({row.coverage_detail})" if row.coverage_detail else ""])),
-        "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
+        "Status": status_badge(row), "Sources": _sources_cell(row),
         "Flags": escape_markdown("; ".join(all_flags(row))), ID_COLUMN: row.id,
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
@@ -123,18 +150,21 @@ def all_flags(row: Row) -> list[str]:
     return [f"{taxonomy.PRESUMED_MARK} presumed: {presumed}"] * bool(presumed) + row.flags
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", "–") or (isinstance(value, float) and pd.isna(value))
+
+
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
-    """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
-    dropped when no shown row has a reason, so the default view spends no width on it."""
+    """The board as a DataFrame: chosen columns in a fixed order, ID last. A chosen column that is empty in
+    every shown row (e.g. "Not ranked because" in the default view) is dropped, so it spends no width."""
     rows = ordered(board, sort_by)
     records = [display_record(row, board) for row in rows]
     repeated = _repeated_runs(rows)
     for row, record in zip(rows, records):
         if row.id in repeated:
             record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
-    shown = [c for c in OPTIONAL_COLUMNS if c in columns]
-    if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
-        shown.remove("Not ranked because")
+    shown = [c for c in OPTIONAL_COLUMNS if c in columns
+             and (c == "Average" or not all(_empty(r[c]) for r in records))]
     names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
     return pd.DataFrame.from_records(records, columns=names)
 
@@ -155,11 +185,27 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
-def styled(frame: pd.DataFrame):
-    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting."""
-    formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
-    formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
-    return frame.style.format(formats)
+def headers(frame: pd.DataFrame, sort_by: str = "Average") -> list[str]:
+    """What the page's table heads its columns with: the sorted column marked ("Average ▼"), and the Rank
+    column saying what it ranks by (always the view's average, whatever the order)."""
+    return [f"{c}{SORT_MARK}" if c == sort_by else "Rank (by Average)" if c == "Rank" else c for c in frame.columns]
+
+
+def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = ""):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; with `sort_by`
+    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background."""
+    names = headers(frame, sort_by) if sort_by else list(frame.columns)
+    shown = frame.set_axis(names, axis="columns")
+    formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
+    formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
+    style = shown.style.format(formats)
+    if highlight and ID_COLUMN in frame.columns:
+        ids = list(frame[ID_COLUMN])
+        style = style.apply(lambda r: [HIGHLIGHT if ids[r.name] == highlight else "" for _ in r], axis=1)
+    return style
+
+
+HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -179,14 +225,15 @@ EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size",
                "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
-def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
-    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised."""
+def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
+    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised, and the
+    board's snapshot id on every row (so a saved file says which state of the board it is)."""
     records = []
     for row in ordered(board, sort_by):
         nums = numbers(row, board.view)
         text = {
             "id": row.id, "rank": board.rank_text(row), "model": row.model, "model_version": row.model_version,
-            "link": row.link, "status": STATUS_BADGE.get(row.kind, row.kind), "size": row.size or "",
+            "link": row.link, "status": status_badge(row), "size": row.size or "",
             "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
             "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
             "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
@@ -202,9 +249,9 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
-                        "scorer": inert_cell(row.scorer)})
+                        "scorer": inert_cell(row.scorer), "snapshot": snapshot})
     return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                       "answered_percent", "scorer"])
+                                                       "answered_percent", "scorer", "snapshot"])
 
 
 # --- row detail ----------------------------------------------------------------------------------
@@ -249,8 +296,9 @@ def detail_markdown(row: Row, board: View) -> str:
     standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
                 else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
-             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             f"{status_badge(row)} · {standing} · average **{fixed(nums.average, '%')}**"
+             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}` · "
+             f"[link to this row]({row_url(row.id)})", "",
              *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size),
              _line("Type", row.type)]
     if row.model_version:
