@@ -130,7 +130,7 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     """Every column of one row as shown (markdown cells escaped; numbers left numeric for sorting)."""
     nums = numbers(row, board.view)
     record: dict[str, Any] = {
-        "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
+        "Rank": board.rank_text(row), "Model": model_cell(row), "Size": row.size or "–",
         "Setting": row.marked("setting"), "Measured by": row.measured_by or "–",
         "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
         "Type": row.type or "–", "Training exposure": row.marked("training_exposure"),
@@ -148,6 +148,12 @@ def all_flags(row: Row) -> list[str]:
     """The row's flags, led by which comparability fields the board presumes (the detail says why)."""
     presumed = ", ".join(name.replace("_", " ") for name in row.presumed)
     return [f"{taxonomy.PRESUMED_MARK} presumed: {presumed}"] * bool(presumed) + row.flags
+
+
+def model_cell(row: Row) -> str:
+    """The model's name (linked), followed by the presumption mark when the board presumes any of its
+    comparability fields, so every column preset shows it (the Flags column and the detail say which)."""
+    return link_cell(row.model, row.link) + (f" {taxonomy.PRESUMED_MARK}" if row.presumed else "")
 
 
 def _empty(value: Any) -> bool:

@@ -68,7 +68,8 @@ def test_board_without_key_serves_comparable_entries_by_default(serve, make_pred
     assert set(_column(stated, "ID")) == {i for i in expected if taxonomy.stated_only(next(
         e for e in bundled if e["id"] == i))} and "gemini-2-5-pro-1-shot-judo" not in _column(stated, "ID")
     assert "presumption (†) are hidden too" in stated["note"]
-    flags = dict(zip(_column(everything, "ID"), _column(everything, "Flags")))
+    provenance = _board(client, show=ranking.ALL_ENTRIES, columns=list(render.PRESETS["Provenance"]))
+    flags = dict(zip(_column(provenance, "ID"), _column(provenance, "Flags")))
     assert flags["gemini-2-5-pro-1-shot-judo"].startswith("† presumed: protocol, coverage")
     big = _board(client, sizes=["> 40B"], show_reference=False, view="VisA")
     assert {row for row in _column(big, "Size")} == {"72B", "76B"}

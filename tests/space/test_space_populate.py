@@ -227,12 +227,15 @@ def test_presumed_values_are_marked_in_cells_flags_and_detail_and_still_ranked()
     presumed = row(id="p-1-shot", average=80.0, basis=presumed_basis(protocol="the paper does not say how it scored"))
     stated = row(id="s-1-shot", average=70.0)
     board = ranking.board_view([presumed, stated])
-    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Coverage"]).set_index("ID")
+    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Coverage", "Flags"]).set_index("ID")
     assert list(frame["Rank"]) == ["1", "2"]  # the default ranking keeps the presumed row
     assert frame.loc["p-1-shot", "Protocol"] == f"official {taxonomy.PRESUMED_MARK}"
     assert frame.loc["p-1-shot", "Coverage"] == "full" and frame.loc["s-1-shot", "Protocol"] == "official"
     assert frame.loc["p-1-shot", "Flags"] == f"{taxonomy.PRESUMED_MARK} presumed: protocol"
     assert frame.loc["s-1-shot", "Flags"] == ""
+    default = render.table(board).set_index("ID")  # the default preset has no Flags column: the name is marked
+    assert default.loc["p-1-shot", "Model"].startswith(f"[Model-7B](https://e.org/m) {taxonomy.PRESUMED_MARK}")
+    assert taxonomy.PRESUMED_MARK not in default.loc["s-1-shot", "Model"]
     detail = render.detail_markdown(presumed, board)
     assert "- **Protocol:** official · † *presumed:* the paper does not say how it scored" in detail
     assert "- **Setting:** 1\\-shot\n" in detail + "\n"
@@ -249,7 +252,7 @@ def test_stated_only_shows_comparable_rows_that_presume_nothing_and_keeps_their_
 
 def test_bundled_presumptions_are_marked_on_the_board():
     board = ranking.board_view(BUNDLED)
-    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Quantisation"]).set_index("ID")
+    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Quantisation", "Flags"]).set_index("ID")
     judo = frame.loc["gemini-2-5-pro-1-shot-judo"]
     assert judo["Rank"] == "1" and judo["Protocol"] == "official †"
     assert "presumed: protocol, coverage" in judo["Flags"]
