@@ -96,7 +96,7 @@ def test_the_table_fits_sorting_is_marked_search_is_live_and_a_row_link_opens_it
     expect(page.locator("#board-note")).to_contain_text("match the search", timeout=15_000)
     expect(page.locator("#board-table [role=gridcell][data-col='1']", has_text="Human")).to_have_count(0)
     models = page.locator("#board-table [role=gridcell][data-col='1']").all_inner_texts()
-    assert "Gemini-2.5-Pro" in models and not any(m.startswith("Qwen") for m in models)
+    assert "Gemini-2.5-Pro †" in models and not any(m.startswith("Qwen") for m in models)
     page.get_by_role("tab", name="Charts").click()
     expect(page.locator("#charts-scope")).to_contain_text("gemini", timeout=15_000)
     # Emptying the box by hand brings every row back (the last keystroke's refresh wins).
