@@ -11,7 +11,8 @@ Layout, beside `verified/` (the same locally and in a Hub repo):
 
     summary/<c>.json   {"format": 1, "entries": {"<submission id>": RECORD}}, c = last hex digit of the id
     RECORD             {"metadata": {...}, "result": {...summary...},
-                        "files": {"metadata": <git blob sha1>, "result": <git blob sha1>}}
+                        "files": {"metadata": <git blob sha1>, "result": <git blob sha1>,
+                                  "history/<n>.json": <git blob sha1>, ...}}
 
 Sixteen shards keep each update (one per submission or re-score, in the same write or Hub
 commit as the entry) small. Entries are the truth: a shard that is missing, damaged or stale is
@@ -38,6 +39,8 @@ STRICT_KEPT = ("average", "coverage", "scorer_version", "answer_key_sha256", "pr
 
 Record = dict
 Validator = Callable[[str, object, object], bool]
+#: Reads one of an entry's files ("metadata" or "result") into its JSON object; ValueError when it cannot.
+Parser = Callable[[bytes, str], dict]
 
 
 def shard_of(submission_id: str) -> str:
@@ -74,13 +77,25 @@ def summarize_result(result: Mapping) -> dict:
     return summary
 
 
-def record(metadata_bytes: bytes, result_bytes: bytes) -> Record:
-    """The index record of one entry from its two files' bytes (raises ValueError when unparsable)."""
-    metadata, result = json.loads(metadata_bytes), json.loads(result_bytes)  # json: entries may hold NaN
-    if not isinstance(metadata, dict) or not isinstance(result, dict):
-        raise ValueError("not a JSON object")
-    return {"metadata": metadata, "result": summarize_result(result),
-            "files": {"metadata": blob_id(metadata_bytes), "result": blob_id(result_bytes)}}
+def _object(content: bytes, name: str) -> dict:
+    value = json.loads(content)
+    if not isinstance(value, dict):
+        raise ValueError(f"{name}.json: not a JSON object")
+    return value
+
+
+def record(metadata_bytes: bytes, result_bytes: bytes, parse: Parser = _object,
+           history: Mapping[str, bytes] | None = None) -> Record:
+    """The index record of one entry from its files' bytes, each read by `parse(bytes, part)` with part
+    "metadata", "result" or "history/<name>" (the stores pass their schema check,
+    `storage.parse_entry_file`); ValueError when it refuses one. `history`: the earlier results by file
+    name, checked and listed in "files" (not kept), so that a damaged one is caught like the others."""
+    metadata, result = parse(metadata_bytes, "metadata"), parse(result_bytes, "result")
+    files = {"metadata": blob_id(metadata_bytes), "result": blob_id(result_bytes)}
+    for name, content in sorted((history or {}).items()):
+        parse(content, f"history/{name.removesuffix('.json')}")
+        files[f"history/{name}"] = blob_id(content)
+    return {"metadata": metadata, "result": summarize_result(result), "files": files}
 
 
 def decode_shard(content: bytes, shard: str, valid: Validator) -> dict[str, Record] | None:

@@ -16,23 +16,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import render
-from .ranking import (ALL_ENTRIES, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, VIEWS, Filters, Row, View, numbers,
-                      ordered, ranks, search_text, size_bucket)
+from .ranking import (ALL_ENTRIES, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, STATED_ONLY, VIEWS, Filters, Row, View,
+                      numbers, ordered, ranks, search_text, size_bucket)
+from .snapshot import row_digest, snapshot_id
 
 
 def _filter_fields(row: Row) -> tuple:
     """What `ranking.matches` looks at, in the order `_passes` reads it."""
-    return (row.status == "reference", row.comparable, size_bucket(row.size), row.type, row.setting,
-            row.training_exposure, row.measured_by, row.protocol, row.coverage)
+    return (bool(row.presumed), row.status == "reference", row.comparable, size_bucket(row.size), row.type,
+            row.setting, row.training_exposure, row.measured_by, row.protocol, row.coverage)
 
 
-def _passes(fields: tuple, allowed: tuple, filters: Filters, everything: bool) -> bool:
-    """`ranking.matches(row, filters, search=False)` on prepared fields (`everything`: show all entries)."""
-    if fields[0]:
-        return filters.show_reference
-    if not everything and not fields[1]:
+def _passes(fields: tuple, allowed: tuple, filters: Filters, show: str) -> bool:
+    """`ranking.matches(row, filters, search=False)` on prepared fields, with `show` for `filters.show`."""
+    if show == STATED_ONLY and fields[0]:
         return False
-    return all(value in chosen for value, chosen in zip(fields[2:], allowed))
+    if fields[1]:
+        return filters.show_reference
+    if show != ALL_ENTRIES and not fields[2]:
+        return False
+    return all(value in chosen for value, chosen in zip(fields[3:], allowed))
 
 
 def display_values(record: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +78,8 @@ class Prepared:
     `previous`: the last generation's; display cells of rows that did not change are taken over
     while the ranking did not change (`_take_over`), so that, e.g., a submission that is not ranked
     does not re-render 10,000 rows.
-    `memo` keeps the last few whole answers (a generation's answers never change)."""
+    `memo` keeps the last few whole answers (a generation's answers never change), `constant` what
+    every answer of the generation shares (the header's counts, the snapshot id)."""
 
     MEMO = 16
 
@@ -84,6 +88,9 @@ class Prepared:
         self._views: dict[str, _ViewCache] = {}
         self._previous = dict(previous._views) if previous is not None else {}
         self._memo: OrderedDict[tuple, Any] = OrderedDict()
+        self._constants: dict[str, Any] = {}
+        self._digests: dict[str, tuple[Row, str]] = {}  # row id → (row, `snapshot.row_digest`)
+        self._earlier_digests = (previous._digests or previous._earlier_digests) if previous is not None else {}
         self._lock = threading.Lock()
 
     def _cache(self, view: str) -> _ViewCache:
@@ -109,6 +116,30 @@ class Prepared:
                 self._memo.popitem(last=False)
         return value
 
+    def constant(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per generation (never evicted, unlike `memo`)."""
+        with self._lock:
+            if name in self._constants:
+                return self._constants[name]
+        value = compute()
+        with self._lock:
+            return self._constants.setdefault(name, value)
+
+    def snapshot(self) -> str:
+        """`snapshot.snapshot_id(self.rows)`, digesting only the rows that changed since the last generation."""
+        def compute() -> str:
+            found = snapshot_id(self.rows, self._digest)
+            self._earlier_digests = {}  # every row's digest is in `_digests` now
+            return found
+        return self.constant("snapshot", compute)
+
+    def _digest(self, row: Row) -> str:
+        known = self._digests.get(row.id) or self._earlier_digests.get(row.id)
+        if known is None or known[0] is not row:
+            known = (row, row_digest(row))
+        self._digests[row.id] = known
+        return known[1]
+
     def view(self, filters: Filters = Filters(), view: str = OVERALL) -> View:
         """`ranking.board_view(self.rows, filters, view)`, from the prepared fields."""
         view = view if view in VIEWS else OVERALL
@@ -121,11 +152,11 @@ class Prepared:
         shown, matched, hidden = [], 0, 0
         for row, fields, haystack in zip(cache.board.rows, cache.fields, cache.haystacks):
             hit = all(needle in haystack for needle in needles)
-            if _passes(fields, allowed, filters, everything):
+            if _passes(fields, allowed, filters, filters.show):
                 matched += 1
                 if hit:
                     shown.append(row)
-            elif not everything and hit and not fields[1] and _passes(fields, allowed, filters, True):
+            elif not everything and hit and not fields[2] and _passes(fields, allowed, filters, ALL_ENTRIES):
                 hidden += 1
         return View(shown, cache.board.ranks, view, matched, hidden)
 

@@ -18,28 +18,47 @@ import pandas as pd
 
 from mmad_dataset import SOURCES, SUBTASKS
 
+from . import taxonomy
 from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Row, View, cell_number,
                     numbers, ordered)
 
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
                 "synthetic": SYNTHETIC_LABEL}
+
+
+def status_badge(row: Row) -> str:
+    """The Status column's word: "✓ verified" only on this board's full key, else what it was scored on."""
+    return row.scored_on if row.kind == "unverified" else STATUS_BADGE.get(row.kind, row.kind)
+
+
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
-#: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
+    "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss", "Sources",
+    "Flags",
 )
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Sources", "Flags",
-)
+#: Column sets sized to fit the window: Overview fits 1,280 px whole, the others a 1,920 px window.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "Overview": ("Average", "Size", "Setting", *SUBTASK_COLUMNS),
+    "Subtasks": ("Average", *SUBTASK_COLUMNS, "Strict avg", "Answered"),
+    "Detection": ("Average", "Anomaly Disc.", "Overkill", "Miss", "Strict avg", "Answered", "Size", "Measured by"),
+    "Provenance": ("Average", "Status", "Measured by", "Training exposure", "Coverage", "Not ranked because",
+                   "Sources", "Flags"),
+}
+DEFAULT_PRESET = "Overview"
+DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
-                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
-                          ID_COLUMN: 200}
+#: Average has room for its interval ("74.92 ± 0.41"); long text columns end in an ellipsis (whole text in
+#: the row detail).
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
+                          "Not ranked because": 280, "Answered": 88, "Type": 110, "Training exposure": 150,
+                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 150, "Sources": 260,
+                          "Flags": 200,
+                          ID_COLUMN: 240}
+#: Marks the column the rows are ordered by ("Average ▼").
+SORT_MARK = " ▼"
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 
 
@@ -80,10 +99,21 @@ def link_cell(text: Any, url: Any) -> str:
     return f"[{label}]({target})" if target else label
 
 
+def row_url(row_id: str) -> str:
+    """The relative link that opens the board on one row's detail (`?row=<id>`, read by `space.ui.links`);
+    relative, so it works on a Space, locally and behind a proxy."""
+    return f"?row={quote(row_id, safe='')}"
+
+
 def fixed(value: float | None, suffix: str = "") -> str:
     """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))  # not pd.isna: hot
     return "–" if missing else f"{float(value):.2f}{suffix}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 entry", "2 entries", "0 entries": the count and the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -102,18 +132,35 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     """Every column of one row as shown (markdown cells escaped; numbers left numeric for sorting)."""
     nums = numbers(row, board.view)
     record: dict[str, Any] = {
-        "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
-        "Setting": row.setting or "–", "Measured by": row.measured_by or "–",
+        "Rank": board.rank_text(row), "Model": model_cell(row), "Size": row.size or "–",
+        "Setting": row.marked("setting"), "Measured by": row.measured_by or "–",
         "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
-        "Type": row.type or "–", "Training exposure": row.training_exposure or "–",
-        "Protocol": row.protocol or "–",
-        "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
-                    or "–",
-        "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
-        "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
+        "Type": row.type or "–", "Training exposure": row.marked("training_exposure"),
+        "Protocol": row.marked("protocol"), "Quantisation": row.marked("quantisation"),
+        "Coverage": " ".join(filter(None, [row.marked("coverage"),
+                                           f"({row.coverage_detail})" if row.coverage_detail else ""])),
+        "Status": status_badge(row), "Sources": _sources_cell(row),
+        "Flags": escape_markdown("; ".join(all_flags(row))), ID_COLUMN: row.id,
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
     return record
+
+
+def all_flags(row: Row) -> list[str]:
+    """The row's flags, led by which comparability fields the board presumes (the detail says why)."""
+    presumed = ", ".join(name.replace("_", " ") for name in row.presumed)
+    return [f"{taxonomy.PRESUMED_MARK} presumed: {presumed}"] * bool(presumed) + row.flags
+
+
+def model_cell(row: Row) -> str:
+    """The model's name (linked), followed by the presumption mark when the board presumes any of its
+    comparability fields, so every column preset shows it (the Flags column and the detail say which)."""
+    return link_cell(row.model, row.link) + (f" {taxonomy.PRESUMED_MARK}" if row.presumed else "")
+
+
+def _empty(value: Any) -> bool:
+    """An empty cell: no value, a dash or NaN (math.isnan, not pd.isna: called per cell of every shown row)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value in ("", "–")
 
 
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
@@ -135,11 +182,10 @@ def table_records(board: View, rows: Sequence[Row],
 
 
 def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
-    """Chosen columns in a fixed order, ID last; "Not ranked because" is dropped when no shown row
-    has a reason, so the default view spends no width on it."""
-    shown = [c for c in OPTIONAL_COLUMNS if c in columns]
-    if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
-        shown.remove("Not ranked because")
+    """Chosen columns in a fixed order, ID last. A chosen column that is empty in every shown row (e.g.
+    "Not ranked because" in the default view) is dropped, so it spends no width."""
+    shown = [c for c in OPTIONAL_COLUMNS if c in columns
+             and (c == "Average" or not all(_empty(r[c]) for r in records))]
     return [*FIXED_COLUMNS, *shown, ID_COLUMN]
 
 
@@ -159,11 +205,27 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
-def styled(frame: pd.DataFrame):
-    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting."""
-    formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
-    formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
-    return frame.style.format(formats)
+def headers(frame: pd.DataFrame, sort_by: str = "Average") -> list[str]:
+    """What the page's table heads its columns with: the sorted column marked ("Average ▼"), and the Rank
+    column saying what it ranks by (always the view's average, whatever the order)."""
+    return [f"{c}{SORT_MARK}" if c == sort_by else "Rank (by Average)" if c == "Rank" else c for c in frame.columns]
+
+
+def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = ""):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; with `sort_by`
+    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background."""
+    names = headers(frame, sort_by) if sort_by else list(frame.columns)
+    shown = frame.set_axis(names, axis="columns")
+    formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
+    formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
+    style = shown.style.format(formats)
+    if highlight and ID_COLUMN in frame.columns:
+        ids = list(frame[ID_COLUMN])
+        style = style.apply(lambda r: [HIGHLIGHT if ids[r.name] == highlight else "" for _ in r], axis=1)
+    return style
+
+
+HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -179,21 +241,26 @@ def column_widths(frame: pd.DataFrame) -> list[str]:
 
 EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
-               "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+               "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by",
+               "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
-def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
-    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised."""
+def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
+    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised, and the
+    board's snapshot id on every row (so a saved file says which state of the board it is)."""
     records = []
     for row in ordered(board, sort_by):
         nums = numbers(row, board.view)
         text = {
             "id": row.id, "rank": board.rank_text(row), "model": row.model, "model_version": row.model_version,
-            "link": row.link, "status": STATUS_BADGE.get(row.kind, row.kind), "size": row.size or "",
+            "link": row.link, "status": status_badge(row), "size": row.size or "",
             "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
             "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
             "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
-            "training_detail": row.training_detail, "measured_by": row.measured_by,
+            "training_detail": row.training_detail, "quantisation": row.quantisation,
+            "quantisation_detail": row.quantisation_detail,
+            "presumed": "; ".join(f"{name}: {reason}" for name, reason in row.presumed.items()),
+            "measured_by": row.measured_by,
             "not_ranked_because": "; ".join(row.not_ranked_because()), "run_note": row.run_note,
             "notes": row.notes, "flags": "; ".join(row.flags),
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
@@ -202,16 +269,34 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
-                        "scorer": inert_cell(row.scorer)})
+                        "scorer": inert_cell(row.scorer), "snapshot": snapshot})
     return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                       "answered_percent", "scorer"])
+                                                       "answered_percent", "scorer", "snapshot"])
 
 
 # --- row detail ----------------------------------------------------------------------------------
 
-def _line(label: str, value: Any, detail: Any = "") -> str:
+def _line(label: str, value: Any, detail: Any = "", presumed: str = "") -> str:
     text = escape_markdown(value) or "–"
-    return f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    line = f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    return line + (f" · {taxonomy.PRESUMED_MARK} *presumed:* {escape_markdown(presumed)}" if presumed else "")
+
+
+#: Comparability field → its label in the row detail and the field holding its detail text.
+DETAIL_LABELS: dict[str, tuple[str, str]] = {
+    "setting": ("Setting", "setting_detail"), "protocol": ("Protocol", "protocol_detail"),
+    "coverage": ("Coverage", "coverage_detail"), "training_exposure": ("Training exposure", "training_detail"),
+    "quantisation": ("Quantisation", "quantisation_detail"),
+}
+
+
+def _comparability_lines(row: Row) -> list[str]:
+    """One line per comparability field, each presumed value marked and followed by the reason (a verified
+    row, which records no quantisation, shows none)."""
+    presumed = row.presumed
+    shown = [name for name in taxonomy.COMPARABILITY_FIELDS if name != "quantisation" or row.quantisation]
+    return [_line(DETAIL_LABELS[name][0], getattr(row, name), getattr(row, DETAIL_LABELS[name][1]),
+                  presumed.get(name, "")) for name in shown]
 
 
 def _source_line(number: int, source: Mapping[str, Any]) -> str:
@@ -231,12 +316,11 @@ def detail_markdown(row: Row, board: View) -> str:
     standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
                 else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
-             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
-             _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
-             _line("Coverage", row.coverage, row.coverage_detail),
-             _line("Training exposure", row.training_exposure, row.training_detail),
-             _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
+             f"{status_badge(row)} · {standing} · average **{fixed(nums.average, '%')}**"
+             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}` · "
+             f"[link to this row]({row_url(row.id)})", "",
+             *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size),
+             _line("Type", row.type)]
     if row.model_version:
         lines.append(_line("Model version", row.model_version))
     if row.status == "verified":
@@ -245,7 +329,7 @@ def detail_markdown(row: Row, board: View) -> str:
                   f"{fixed(row.strict_average, '%')}", _line("Scored with", row.scorer)]
     lines += ["", f"**Run note:** {escape_markdown(row.run_note) or '–'}",
               "", f"**Notes:** {escape_markdown(row.notes) or '–'}",
-              "", f"**Flags:** {escape_markdown('; '.join(row.flags)) or 'none'}"]
+              "", f"**Flags:** {escape_markdown('; '.join(all_flags(row))) or 'none'}"]
     if row.sources:
         lines += ["", "#### Sources (primary first)", "",
                   "| # | Source | Kind | Locator | Own run? | Conf. | As printed |",

@@ -38,6 +38,7 @@ from typing import Protocol
 from mmad_dataset import MMADError
 
 from . import index, index_folder
+from . import schema as schema_module
 
 VERIFIED = "verified"
 INDEX = "index"
@@ -154,20 +155,42 @@ class Store(Protocol):
     def refresh(self) -> None: ...
 
 
-def _read_json(path: Path) -> dict:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    return data
+def _read_json(path: Path, schema: type[schema_module.BaseModel]) -> dict:
+    """A stored file that fits its schema (`space.schema`); ValueError naming the file and the problem."""
+    try:
+        return schema_module.checked(path.read_bytes(), schema)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+
+
+#: The schema of each of an entry's files the index is built from.
+ENTRY_SCHEMAS: dict[str, type[schema_module.BaseModel]] = {"metadata": schema_module.Metadata,
+                                                           "result": schema_module.Result}
+
+
+def parse_entry_file(content: bytes, part: str) -> dict:
+    """An entry's file (`part`: "metadata", "result" or "history/<n>") that fits its schema (a history
+    file is an earlier result); ValueError naming it otherwise."""
+    schema = schema_module.Result if part.startswith("history/") else ENTRY_SCHEMAS[part]
+    try:
+        return schema_module.checked(content, schema)
+    except ValueError as exc:
+        raise ValueError(f"{part}.json: {exc}") from None
+
+
+def entry_record(metadata: bytes, result: bytes, history: dict[str, bytes] | None = None) -> index.Record:
+    """The index record of an entry whose files fit their schemas; ValueError naming the problem."""
+    return index.record(metadata, result, parse_entry_file, history)
 
 
 def check_entry(metadata: object, result: object) -> None:
-    """What every shown entry must have, read whole or from the index; ValueError otherwise."""
-    official = result.get("official") if isinstance(result, dict) else None
-    average = official.get("average") if isinstance(official, dict) else None
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("model_name"), str) \
-            or type(average) not in (int, float):
-        raise ValueError("metadata.json has no model_name or result.json no official average")
+    """What every shown entry must be, read whole or from the index: its metadata and (summarised)
+    result fit their schemas (`space.schema`); ValueError naming the file and the problem otherwise."""
+    for part, value in (("metadata", metadata), ("result", result)):
+        try:
+            schema_module.fits(value, ENTRY_SCHEMAS[part])
+        except ValueError as exc:
+            raise ValueError(f"{part}.json: {exc}") from None
 
 
 def _valid_record(submission_id: str, metadata: object, result: object) -> bool:
@@ -178,11 +201,16 @@ def _valid_record(submission_id: str, metadata: object, result: object) -> bool:
     return bool(SUBMISSION_ID.fullmatch(submission_id))
 
 
+def _history_files(folder: Path) -> dict[str, bytes]:
+    """An entry's earlier results by file name."""
+    return {path.name: path.read_bytes() for path in sorted((folder / "history").glob("*.json"))}
+
+
 def _read_submission(path: Path) -> Stored:
-    """One submission folder; raises ValueError/OSError when a file is missing, unparsable or misshapen."""
-    metadata, result = _read_json(path / "metadata.json"), _read_json(path / "result.json")
-    check_entry(metadata, result)
-    history = tuple(_read_json(p) for p in sorted((path / "history").glob("*.json")))
+    """One submission folder; raises ValueError/OSError when a file is missing, unparsable or off its schema."""
+    metadata = _read_json(path / "metadata.json", schema_module.Metadata)
+    result = _read_json(path / "result.json", schema_module.Result)
+    history = tuple(_read_json(p, schema_module.Result) for p in sorted((path / "history").glob("*.json")))
     return Stored(path.name, metadata, result, history)
 
 
@@ -233,8 +261,21 @@ class LocalStore:
     def summaries(self) -> list[Stored]:
         """Every submission as indexed, without parsing the entries: damaged or missing shards, and
         entries added or removed behind the index's back (another instance, by hand) are reconciled
-        with a listing of `verified/`; changed contents are caught by `verify_summaries`."""
-        return self._reconcile(dict.fromkeys(self._entry_ids()))
+        with a listing of `verified/`; an entry with a file written since its shard was (changed by
+        hand, damaged) is checked by its bytes (a few stats per entry); `verify_summaries` checks all."""
+        shards = {shard: index_folder.stamp(self.index.path(shard)) for shard in index.SHARDS}
+        return self._reconcile({sid: self._blobs(sid) if self._written_since(sid, shards[index.shard_of(sid)])
+                                else None for sid in self._entry_ids()})
+
+    def _written_since(self, submission_id: str, shard: tuple) -> bool:
+        """Whether a file of the entry is as new as its shard (`shard`: its stamp; () when missing)."""
+        if not shard:
+            return False  # no shard: every entry of it is read anyway
+        folder = self.root / VERIFIED / submission_id
+        history = folder / "history"
+        kept = index_folder.stamp(history)  # usually () (no history): then no listing of it
+        paths = [folder / "metadata.json", folder / "result.json", *(history.glob("*.json") if kept else ())]
+        return kept[:1] >= shard[:1] or any(index_folder.stamp(path)[:1] >= shard[:1] for path in paths)
 
     def verify_summaries(self) -> int:
         """Check every record against its entry's bytes (hashed, not parsed) and rebuild what differs;
@@ -257,16 +298,17 @@ class LocalStore:
     def _blobs(self, submission_id: str) -> dict[str, str]:
         folder = self.root / VERIFIED / submission_id
         try:
-            return {part: index.blob_id((folder / f"{part}.json").read_bytes()) for part in ("metadata", "result")}
+            blobs = {part: index.blob_id((folder / f"{part}.json").read_bytes()) for part in ("metadata", "result")}
+            return {**blobs, **{f"history/{name}": index.blob_id(content)
+                                for name, content in _history_files(folder).items()}}
         except OSError:
             return {}
 
     def record(self, submission_id: str) -> dict:
         """The index record of an entry on disk; OSError/ValueError when it cannot be shown."""
         folder = self.root / VERIFIED / submission_id
-        rec = index.record((folder / "metadata.json").read_bytes(), (folder / "result.json").read_bytes())
-        check_entry(rec["metadata"], rec["result"])
-        return rec
+        return entry_record((folder / "metadata.json").read_bytes(), (folder / "result.json").read_bytes(),
+                            _history_files(folder))
 
     def save(self, files: Files) -> None:
         """Take the claims exclusively, then write into a temporary sibling folder renamed into place
@@ -316,7 +358,7 @@ class LocalStore:
     @staticmethod
     def _claim_record(path: Path) -> dict:
         try:
-            return _read_json(path)
+            return _read_json(path, schema_module.Claim)
         except (OSError, ValueError):
             return {}
 
@@ -465,7 +507,8 @@ class HubStore:
         """Index the entries `todo` names from their files, and commit the repaired shards (best
         effort: if another commit won, the next refresh repairs what is still missing)."""
         wanted = todo.read if len(todo.read) <= 20 else ["*"]  # every pattern is matched against every file
-        self._download(head, [f"{VERIFIED}/{sid}/{part}.json" for sid in wanted for part in ("metadata", "result")])
+        self._download(head, [f"{VERIFIED}/{sid}/{part}.json" for sid in wanted
+                              for part in ("metadata", "result", "history/*")])
         with self._lock:
             records, unreadable = self.mirror.index.read_all(todo.read)
             touched = index.apply(shards, records, [*todo.drop, *unreadable], reset=todo.damaged)
@@ -596,16 +639,18 @@ class HubStore:
         contents = {**files.contents, **{claim_path(c): r for c, r in files.claims.items()}}
         base = f"{VERIFIED}/{files.submission_id}"
         try:
-            record = index.record(files.contents[f"{base}/metadata.json"], files.contents[f"{base}/result.json"])
-        except (KeyError, ValueError):
+            records = {files.submission_id: entry_record(files.contents[f"{base}/metadata.json"],
+                                                         files.contents[f"{base}/result.json"])}
+        except KeyError:
             raise StorageError("a submission needs its metadata.json and result.json; nothing was stored") from None
+        except ValueError:  # stored like the local store does, never indexed: skipped and named like a damaged one
+            records = {}
 
         def check(head: str) -> None:
             held = self._held_claim(files.claims, head)
             if held is not None:
                 raise held
-        self._commit_on_head(contents, {files.submission_id: record}, f"Add submission {files.submission_id}",
-                             check)
+        self._commit_on_head(contents, records, f"Add submission {files.submission_id}", check)
         with self._lock:
             try:
                 self.mirror.save(Files(files.contents))
@@ -628,8 +673,10 @@ class HubStore:
         for path, content in updates.items():
             parts = path.split("/")
             if parts[0] == VERIFIED and parts[-1] == "result.json":
-                metadata = (self.mirror.root / VERIFIED / parts[1] / "metadata.json").read_bytes()
-                records[parts[1]] = index.record(metadata, content)
+                folder = self.mirror.root / VERIFIED / parts[1]
+                history = {**_history_files(folder), **{p.rsplit("/", 1)[1]: c for p, c in updates.items()
+                                                        if p.startswith(f"{VERIFIED}/{parts[1]}/history/")}}
+                records[parts[1]] = entry_record((folder / "metadata.json").read_bytes(), content, history)
         self._commit_on_head(updates, records, f"Re-score {len(records)} submissions")
         with self._lock:
             self.mirror.replace_results(updates)
@@ -642,14 +689,18 @@ def index_entries(shards: dict[str, dict | None]) -> list[Stored]:
 
 
 def _listed_entries(listing: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Submission id → blob ids of its metadata.json and result.json, from a repo listing."""
+    """Submission id → blob ids of its files as an index record lists them (`index.record`: metadata,
+    result, history/<n>.json), from a repo listing; an id without metadata.json or result.json is no entry."""
     entries: dict[str, dict[str, str]] = {}
     for path, blob in listing.items():
         parts = path.split("/")
-        if len(parts) == 3 and parts[0] == VERIFIED and parts[2] in ("metadata.json", "result.json") \
-                and SUBMISSION_ID.fullmatch(parts[1]):
+        if parts[0] != VERIFIED or len(parts) < 3 or not SUBMISSION_ID.fullmatch(parts[1]):
+            continue
+        if len(parts) == 3 and parts[2] in ("metadata.json", "result.json"):
             entries.setdefault(parts[1], {})[parts[2].removesuffix(".json")] = blob
-    return entries
+        elif len(parts) == 4 and parts[2] == "history" and parts[3].endswith(".json"):
+            entries.setdefault(parts[1], {})[f"history/{parts[3]}"] = blob
+    return {sid: blobs for sid, blobs in entries.items() if "metadata" in blobs or "result" in blobs}
 
 
 class _HubError(StorageError):

@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from space import index
-from space.populate import Board, row_from_submission
+from space.populate import Board, row_from_submission, scored_on
 from space.scoring import key_caveats, score_bytes
 from space.storage import Files, HubStore, LocalStore, new_submission_id
 
@@ -49,8 +49,8 @@ def table(rows) -> list[dict]:
 
 def full_read(store) -> list[dict]:
     """The rows a full read of every entry gives: the truth the board must match."""
-    return table(row_from_submission(s.id, s.metadata, s.result, caveats=key_caveats(None, s.result))
-                 for s in store.list())
+    return table(row_from_submission(s.id, s.metadata, s.result, caveats=key_caveats(None, s.result),
+                                     scored_on=scored_on(None, s.result)) for s in store.list())
 
 
 def board_rows(store) -> list[dict]:
