@@ -222,6 +222,15 @@ def test_emit_is_other_inputs_and_other_industrial_data():
     assert taxonomy.why_not_comparable(emit) == ["setting + other inputs", "training exposure: other industrial data"]
 
 
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["coverage"] != taxonomy.FULL_COVERAGE],
+                         ids=_ids(e for e in ENTRIES if e["coverage"] != taxonomy.FULL_COVERAGE))
+def test_a_subset_states_its_question_count_or_null(entry):
+    """A subset's size sets its interval's width: the count its detail states, null when none is stated."""
+    stated = re.search(r"([\d,]+) questions", entry["coverage_detail"])
+    assert "questions" in entry
+    assert entry["questions"] == (int(stated.group(1).replace(",", "")) if stated else None)
+
+
 def test_claude_run_is_a_subset_and_says_how_big():
     claude = _only("Claude-3.5-Sonnet")
     assert claude["coverage"] == "subset" and "18%" in claude["coverage_detail"]
