@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
+from .intervals import Interval
 from .ranking import OVERALL, SHORT_TITLES, Row, View, numbers
 from .render import fixed, id_difference
 
@@ -75,13 +76,26 @@ def _empty(figure: go.Figure, message: str) -> go.Figure:
     return figure
 
 
+def _error_bars(points: Sequence[tuple[float, Interval | None]]) -> dict:
+    """plotly error bars from each bar's 95% interval (none drawn for a bar without one)."""
+    return {"type": "data", "symmetric": False, "color": "#37474f", "thickness": 1.5, "width": 4,
+            "array": [None if i is None else i.high - v for v, i in points],
+            "arrayminus": [None if i is None else v - i.low for v, i in points]}
+
+
+def _interval_words(interval: Interval | None) -> str:
+    return "none" if interval is None else f"{interval.low:.2f}–{interval.high:.2f}"
+
+
 def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIMIT) -> go.Figure:
-    """Averages of the best `limit` entries of the view (one bar per entry), reference rows as lines.
+    """Averages of the best `limit` entries of the view (one bar per entry) with their 95% intervals as
+    error bars, reference rows as lines.
 
     The title says when only the top N are drawn; a reference row without numbers in a per-source
     view is named in a note instead of silently vanishing.
     """
     entries = [(row, numbers(row, board.view).average) for row in board.rows if row.status != "reference"]
+    bounds = {row.id: numbers(row, board.view).interval for row, _ in entries}
     entries.sort(key=lambda pair: (-pair[1], pair[0].model.casefold()))
     shown = entries[:limit]
     count = f"top {len(shown)} of {len(entries)} entries" if len(entries) > len(shown) else f"{len(shown)} entries"
@@ -102,8 +116,9 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
             figure.add_trace(go.Bar(
                 y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
                 marker_color=color, text=[fixed(value) for _, value in part], textposition="outside",
-                cliponaxis=False,
-                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id}") for row, _ in part],
+                cliponaxis=False, error_x=_error_bars([(value, bounds[row.id]) for row, value in part]),
+                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id} · 95% interval "
+                                       f"{_interval_words(bounds[row.id])}") for row, _ in part],
                 hoverinfo="text+x"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
                         ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)

@@ -17,25 +17,32 @@ import pandas as pd
 
 from mmad_dataset import SOURCES, SUBTASKS
 
-from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Row, View, cell_number,
-                    numbers, ordered)
+from .intervals import NOT_STORED, SHORT, Interval
+from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Numbers, Row, View,
+                      cell_number, numbers, ordered)
 
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
                 "synthetic": SYNTHETIC_LABEL}
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
+#: The Average's 95% interval as text ("74.49–75.35", or why there is none).
+CI_COLUMN = "95% CI"
+#: Numbers of every row in /leaderboard (not on screen: the Rank and 95% CI columns show them).
+BOUND_COLUMNS: tuple[str, ...] = ("Average CI low", "Average CI high", "Rank best", "Rank worst",
+                                  "Strict avg CI low", "Strict avg CI high")
+RANK_BOUNDS = ("Rank best", "Rank worst")
 #: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
+    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
     "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
 )
 DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
+    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
     "Type", "Training exposure", "Sources", "Flags",
 )
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 62, "Model": 230, "Average": 78, "Size": 58, "Setting": 132, "Measured by": 156,
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 230, "Average": 78, CI_COLUMN: 108, "Size": 58, "Setting": 132, "Measured by": 156,
                           "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
                           "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
                           ID_COLUMN: 200}
@@ -84,6 +91,21 @@ def fixed(value: float | None, suffix: str = "") -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
 
 
+def interval_text(interval: Interval | None, row: Row) -> str:
+    """"74.49–75.35", or in a few words why the row has no interval here."""
+    if interval is None:
+        return SHORT.get(row.uncertainty.missing_because, SHORT[NOT_STORED])
+    return f"{interval.low:.2f}–{interval.high:.2f}"
+
+
+def bound_fields(row: Row, board: View, nums: Numbers) -> list[float | int | None]:
+    """The values of `BOUND_COLUMNS` for one row (None where there is no interval or no rank)."""
+    best, worst = board.ranges.ranks.get(row.id, (None, None))
+    average, strict = nums.interval, nums.strict_interval
+    return [average and average.low, average and average.high, best, worst, strict and strict.low,
+            strict and strict.high]
+
+
 # --- tables -------------------------------------------------------------------------------------
 
 def _sources_cell(row: Row) -> str:
@@ -109,14 +131,18 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
                     or "–",
         "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
         "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
+        CI_COLUMN: interval_text(nums.interval, row),
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
+    record.update(zip(BOUND_COLUMNS, bound_fields(row, board, nums)))
     return record
 
 
-def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
+def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average", *,
+          bounds: bool = False) -> pd.DataFrame:
     """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
-    dropped when no shown row has a reason, so the default view spends no width on it."""
+    dropped when no shown row has a reason, so the default view spends no width on it. `bounds` adds
+    `BOUND_COLUMNS` before the ID (the API's table)."""
     rows = ordered(board, sort_by)
     records = [display_record(row, board) for row in rows]
     repeated = _repeated_runs(rows)
@@ -126,8 +152,8 @@ def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = 
     shown = [c for c in OPTIONAL_COLUMNS if c in columns]
     if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
         shown.remove("Not ranked because")
-    names = [*FIXED_COLUMNS, *shown, ID_COLUMN]
-    return pd.DataFrame.from_records(records, columns=names)
+    names = [*FIXED_COLUMNS, *shown, *(BOUND_COLUMNS if bounds else ()), ID_COLUMN]
+    return _integer_ranks(pd.DataFrame.from_records(records, columns=names), RANK_BOUNDS)
 
 
 def id_difference(row: Row, runs: Sequence[Row]) -> str:
@@ -146,11 +172,20 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
-def styled(frame: pd.DataFrame):
-    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting."""
+#: Rank-cell shading of alternate tie bands (rows in one band cannot be told apart from their neighbours).
+BAND_SHADE = "background-color: #dbe7f5"
+
+
+def styled(frame: pd.DataFrame, bands: Mapping[str, int] | None = None):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; the Rank
+    cells of odd tie bands (`bands`: row id → band) shaded, so rows that are statistically tied share a shade."""
     formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
     formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
-    return frame.style.format(formats)
+    style = frame.style.format(formats)
+    if bands and not frame.empty:
+        shades = [BAND_SHADE if bands.get(row_id, 0) % 2 else "" for row_id in frame[ID_COLUMN]]
+        style = style.apply(lambda _: shades, subset=["Rank"], axis=0)
+    return style
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -167,6 +202,18 @@ def column_widths(frame: pd.DataFrame) -> list[str]:
 EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
                "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+
+
+def _integer_ranks(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rank bounds stay integers ("4", not "4.0") where some rows have none."""
+    for column in (c for c in columns if c in frame.columns):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+#: `BOUND_COLUMNS` under the download's snake_case names, in the same order.
+EXPORT_BOUNDS = ("average_ci_low", "average_ci_high", "rank_best", "rank_worst", "strict_average_ci_low",
+                 "strict_average_ci_high")
 
 
 def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
@@ -186,12 +233,16 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
                                  for s in row.sources) or (f"submitted by {row.submitted}" if row.submitted else ""),
         }
+        bounds = dict(zip(EXPORT_BOUNDS, bound_fields(row, board, nums)))
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
-                        "scorer": inert_cell(row.scorer)})
-    return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                       "answered_percent", "scorer"])
+                        "scorer": inert_cell(row.scorer), **bounds,
+                        "no_interval_because": (row.uncertainty.missing_because or NOT_STORED) if nums.interval is None else ""})
+    frame = pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
+                                                        "answered_percent", "scorer", *EXPORT_BOUNDS,
+                                                        "no_interval_because"])
+    return _integer_ranks(frame, ("rank_best", "rank_worst"))
 
 
 # --- row detail ----------------------------------------------------------------------------------
@@ -211,15 +262,38 @@ def _source_line(number: int, source: Mapping[str, Any]) -> str:
                               measured, escape_markdown(source.get("confidence")), shown]) + " |"
 
 
+def interval_method(row: Row) -> str:
+    """How a row's intervals were computed, in a few words."""
+    if row.status == "verified":
+        return "image-level bootstrap of the stored predictions"
+    return "analytic, from the printed numbers and the benchmark's question counts; questions assumed independent"
+
+
+def _interval_lines(row: Row, nums: Numbers) -> list[str]:
+    """The 95% interval of the average and of each subtask (or why there is none)."""
+    if nums.interval is None:
+        return [f"- **95% interval:** none ({escape_markdown(row.uncertainty.missing_because or NOT_STORED)})"]
+    subtasks = " · ".join(f"{title} {interval_text(nums.subtask_intervals.get(s), row)}"
+                          for s, title in zip(SUBTASKS, SUBTASK_COLUMNS) if s in nums.subtask_intervals)
+    return [f"- **95% interval of the average:** {interval_text(nums.interval, row)} ({interval_method(row)})",
+            *([f"- **95% intervals per subtask:** {subtasks}"] if subtasks else [])]
+
+
+def _standing(row: Row, board: View) -> str:
+    if row.id not in board.ranks:
+        return "not ranked: " + escape_markdown("; ".join(row.not_ranked_because()))
+    best, worst = board.ranges.ranks.get(row.id, (board.ranks[row.id],) * 2)
+    return (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}"
+            f" (plausible ranks {best}–{worst} at 95%)")
+
+
 def detail_markdown(row: Row, board: View) -> str:
     """The row-detail panel: why the row is there, where each number comes from, its per-source numbers."""
     nums = numbers(row, board.view)
-    reasons = row.not_ranked_because()
-    standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
-                else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{STATUS_BADGE.get(row.kind, row.kind)} · {standing} · average **{fixed(nums.average, '%')}**"
-             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             f"{STATUS_BADGE.get(row.kind, row.kind)} · {_standing(row, board)} · average "
+             f"**{fixed(nums.average, '%')}** ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             *_interval_lines(row, nums),
              _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
              _line("Coverage", row.coverage, row.coverage_detail),
              _line("Training exposure", row.training_exposure, row.training_detail),
@@ -240,11 +314,12 @@ def detail_markdown(row: Row, board: View) -> str:
                   *(_source_line(i, s) for i, s in enumerate(row.sources, 1))]
     if row.by_source:
         lines += ["", "#### Numbers per MMAD source (accuracy, %)", "",
-                  "| Source | Average | " + " | ".join(SUBTASK_COLUMNS) + " |", "|---" * (2 + len(SUBTASKS)) + "|"]
+                  "| Source | Average | 95% CI | " + " | ".join(SUBTASK_COLUMNS) + " |", "|---" * (3 + len(SUBTASKS)) + "|"]
         for source in SOURCES:
             data = row.by_source.get(source)
             if data:
-                cells = [fixed(data.get("average")), *(fixed(data.get("subtasks", {}).get(s)) for s in SUBTASKS)]
+                cells = [fixed(data.get("average")), interval_text(numbers(row, source).interval, row),
+                         *(fixed(data.get("subtasks", {}).get(s)) for s in SUBTASKS)]
                 lines.append(f"| {source} | " + " | ".join(cells) + " |")
     else:
         lines += ["", "_No per-source numbers were published for this entry._"]

@@ -131,18 +131,20 @@ class BoardApp:
                     columns: list[str] | None = None):
         """The main table for the given view, filters, sort and columns, a line saying what it shows, and
         the row detail reset to its placeholder."""
-        frame, line = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                                       protocols, coverages, show_reference, columns)
-        table_update = gr.Dataframe(value=render.styled(frame), datatype=render.datatypes(frame),
+        frame, line, shown = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
+                                              measured, protocols, coverages, show_reference, columns)
+        table_update = gr.Dataframe(value=render.styled(frame, shown.ranges.bands), datatype=render.datatypes(frame),
                                     column_widths=render.column_widths(frame), visible=not frame.empty)
         # a row detail computed for another view would be stale: the table resets it
         return table_update, line, DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)
 
     def board_table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-                    coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
+                    coverages, show_reference, columns, *, bounds: bool = False) -> tuple[pd.DataFrame, str, View]:
+        """The table (`bounds`: with `render.BOUND_COLUMNS`), the line above it, and the view they show."""
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
-        return render.table(shown, columns or render.DEFAULT_COLUMNS, sort_by), self.summary_line(shown, search, show)
+        frame = render.table(shown, columns or render.DEFAULT_COLUMNS, sort_by, bounds=bounds)
+        return frame, self.summary_line(shown, search, show), shown
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -152,12 +154,15 @@ class BoardApp:
                         columns: list[str] | None = None) -> dict:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
-        Every argument is optional; a list left out selects every value."""
-        frame, line = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                                       protocols, coverages, show_reference, columns)
+        Every row also carries `render.BOUND_COLUMNS`: its average's 95% interval, its range of plausible
+        ranks and the strict average's interval (null where there is none). Every argument is optional; a
+        list left out selects every value."""
+        frame, line, _ = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
+                                          measured, protocols, coverages, show_reference, columns, bounds=True)
         data = frame.astype(object).where(frame.notna(), None).values.tolist()
-        shown = [[render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS
-                  else v for c, v in zip(frame.columns, values)] for values in data]
+        shown = [[render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS or
+                  (c in render.BOUND_COLUMNS and "CI" in c) else v for c, v in zip(frame.columns, values)]
+                 for values in data]
         return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
 
     def summary_line(self, shown: View, search: str, show: str) -> str:
@@ -170,6 +175,10 @@ class BoardApp:
                        else "."))
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
         text = f"Showing {len(shown.rows)} entries in **{render.escape_markdown(shown.view)}**: {ranked} ranked"
+        separable, pairs = shown.separable()
+        if pairs:
+            text += (f"; **{separable} of {pairs} adjacent pairs separable at 95%** (shaded ranks: tie bands; "
+                     f"4 (3–7): plausible ranks — see About)")
         missing = [r.model for r in self.board.rows if r.status == "reference"
                    and numbers(r, shown.view).average is None]
         if missing:
