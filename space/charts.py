@@ -15,6 +15,9 @@ import plotly.graph_objects as go
 
 from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
+from eval.compare import A_BETTER, B_BETTER
+
+from .comparison import Comparison
 from .intervals import Interval
 from .ranking import OVERALL, SHORT_TITLES, Row, View, numbers
 from .render import fixed, id_difference
@@ -181,6 +184,32 @@ def category_heatmap(row: Row) -> go.Figure | None:
     figure.update_layout(title=plotly_text(f"{row.model}: accuracy (%) per category × subtask, official protocol"),
                          template="plotly_white", height=max(420, 20 * len(names) + 160),
                          yaxis={"autorange": "reversed", "automargin": True}, margin={"t": 60, "l": 10, "r": 10})
+    return figure
+
+
+VERDICT_COLORS = {A_BETTER: "#1565c0", B_BETTER: "#c62828"}
+
+
+def compare_figure(comparison: Comparison, a_label: str, b_label: str) -> go.Figure:
+    """A − B for the Average and each subtask, a dot with its 95% interval as error bars, zero marked;
+    blue where A is better, red where B is, grey where the interval crosses zero."""
+    scopes = list(reversed(comparison.scopes))  # the Average on top
+    kind = "paired" if comparison.paired else "unpaired"
+    figure = go.Figure(go.Scatter(
+        x=[s.difference for s in scopes], y=[s.scope for s in scopes], mode="markers",
+        marker={"size": 11, "color": [VERDICT_COLORS.get(s.verdict, "#757575") for s in scopes]},
+        error_x={"type": "data", "symmetric": False, "thickness": 2, "width": 6,
+                 "array": [None if s.high is None else s.high - s.difference for s in scopes],
+                 "arrayminus": [None if s.low is None else s.difference - s.low for s in scopes]},
+        hovertext=[plotly_text(f"{s.scope}: A {s.a:.2f} − B {s.b:.2f} = {s.difference:+.2f} · {s.verdict}")
+                   for s in scopes], hoverinfo="text", showlegend=False))
+    figure.add_vline(x=0, line_color="#424242", line_width=1)
+    figure.update_layout(
+        title=plotly_text(f"A − B (points), 95% {kind} interval, {comparison.protocol} protocol") + "<br><sup>"
+        + plotly_text(f"A: {_short(a_label, 70)}   ·   B: {_short(b_label, 70)}") + "</sup>",
+        template="plotly_white", height=440, margin={"l": 10, "r": 20, "t": 90, "b": 50},
+        xaxis={"title": "difference A − B (accuracy points; right of 0: A higher)", "zeroline": False},
+        yaxis={"type": "category", "automargin": True})
     return figure
 
 
