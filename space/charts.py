@@ -118,11 +118,15 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
         if part:
             figure.add_trace(go.Bar(
                 y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
-                marker_color=color, text=[fixed(value) for _, value in part], textposition="outside",
-                cliponaxis=False, error_x=_error_bars([(value, bounds[row.id]) for row, value in part]),
+                marker_color=color, error_x=_error_bars([(value, bounds[row.id]) for row, value in part]),
                 hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id} · 95% interval "
                                        f"{_interval_words(bounds[row.id])}") for row, _ in part],
                 hoverinfo="text+x"))
+    # the values as text right of each error bar (a bar's own outside text would sit under it)
+    figure.add_trace(go.Scatter(
+        y=[row.id for row, _ in shown], mode="text", text=[fixed(value) for _, value in shown],
+        x=[max(value, bounds[row.id].high if bounds[row.id] else value) for row, value in shown],
+        textposition="middle right", cliponaxis=False, showlegend=False, hoverinfo="skip"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
                         ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)
     figure.update_layout(barmode="overlay")
@@ -206,8 +210,9 @@ def compare_figure(comparison: Comparison, a_label: str, b_label: str) -> go.Fig
     figure.add_vline(x=0, line_color="#424242", line_width=1)
     figure.update_layout(
         title=plotly_text(f"A − B (points), 95% {kind} interval, {comparison.protocol} protocol") + "<br><sup>"
-        + plotly_text(f"A: {_short(a_label, 70)}   ·   B: {_short(b_label, 70)}") + "</sup>",
-        template="plotly_white", height=440, margin={"l": 10, "r": 20, "t": 90, "b": 50},
+        + plotly_text(f"A: {_short(a_label, 70)}   ·   B: {_short(b_label, 70)}") + "<br>"
+        + "blue: A better · red: B better · grey: no detectable difference at 95%</sup>",
+        template="plotly_white", height=460, margin={"l": 10, "r": 20, "t": 110, "b": 50},
         xaxis={"title": "difference A − B (accuracy points; right of 0: A higher)", "zeroline": False},
         yaxis={"type": "category", "automargin": True})
     return figure

@@ -283,8 +283,9 @@ def _standing(row: Row, board: View) -> str:
     if row.id not in board.ranks:
         return "not ranked: " + escape_markdown("; ".join(row.not_ranked_because()))
     best, worst = board.ranges.ranks.get(row.id, (board.ranks[row.id],) * 2)
-    return (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}"
-            f" (plausible ranks {best}–{worst} at 95%)")
+    certainty = (f"plausible ranks {best}–{worst} at 95%" if best != worst
+                 else "separated from every other ranked row at 95%")
+    return f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)} ({certainty})"
 
 
 def detail_markdown(row: Row, board: View) -> str:

@@ -15,7 +15,7 @@ from gradio_client.exceptions import AppError
 
 from eval.compare import compare
 from mmad_dataset import PAPER_COUNTS, PAPER_NORMAL_AD, SOURCES, SUBTASKS
-from space import comparison, intervals, ranking, taxonomy
+from space import charts, comparison, intervals, ranking, render, taxonomy
 from space.app import build_demo, launch_options
 from space.envs import REPORTED_DIR
 from space.ranking import Filters
@@ -186,3 +186,29 @@ def test_rank_ranges_follow_the_rule_on_hand_made_intervals():
     assert {r.id: board.rank_text(r) for r in rows} == {"a": "1 (1–2)", "b": "2 (1–2)", "c": "3 (3–4)",
                                                        "d": "4 (3–4)"}
     assert board.separable() == (1, 3) and board.ranges.bands == {"a": 0, "b": 0, "c": 1, "d": 1}
+
+
+def test_the_averages_chart_draws_each_rows_interval_as_its_error_bar():
+    board = ranking.board_view(BUNDLED)
+    figure = charts.bar_figure(board)
+    drawn = 0
+    for trace in (t for t in figure.data if t.type == "bar"):
+        for row_id, value, up, down in zip(trace.y, trace.x, trace.error_x.array, trace.error_x.arrayminus):
+            interval = ranking.numbers(next(r for r in board.rows if r.id == row_id), board.view).interval
+            assert (value + up, value - down) == pytest.approx((interval.high, interval.low))
+            drawn += 1
+    assert drawn == charts.BAR_LIMIT
+
+
+def test_the_row_detail_gives_the_average_its_subtasks_and_each_source_their_intervals():
+    board = ranking.board_view(BUNDLED, Filters(show=ranking.ALL_ENTRIES))
+    rows = {r.id: r for r in board.rows}
+    gpt = render.detail_markdown(rows["gpt-4o-1-shot-mmad-paper"], board)
+    interval = ranking.numbers(rows["gpt-4o-1-shot-mmad-paper"], ranking.OVERALL).interval
+    assert f"95% interval of the average:** {interval.low:.2f}–{interval.high:.2f} (analytic" in gpt
+    assert "plausible ranks 4–5 at 95%" in gpt and "95% intervals per subtask:** Anomaly Disc." in gpt
+    qwen = render.detail_markdown(rows["qwen2-vl-72b-1-shot-mmad-csv"], board)
+    visa = ranking.numbers(rows["qwen2-vl-72b-1-shot-mmad-csv"], "VisA")
+    assert f"| VisA | {visa.average:.2f} | {visa.interval.low:.2f}–{visa.interval.high:.2f} |" in qwen
+    claude = render.detail_markdown(rows["claude-3-5-sonnet-1-shot-mmad-csv"], board)
+    assert f"95% interval:** none ({intervals.UNKNOWN_SIZE})" in claude
