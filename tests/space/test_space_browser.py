@@ -121,7 +121,8 @@ def test_browser_board_detail_charts_and_a_fresh_page_after_a_submission(app_url
         ranked = len(DEFAULT_IDS) - sum(e["status"] == "reference" for e in ENTRIES) + 1
         assert len(bars) == min(30, ranked) and len({y for y, _ in bars}) == len(bars)
         assert max(x for _, x in bars) <= 100
-        assert page.locator("#bar-chart .bars path").count() == len(bars)
+        assert page.locator("#bar-chart .bars .point path").count() == len(bars)
+        assert page.locator("#bar-chart .errorbar path").count() == len(bars)  # every bar its 95% interval
         title = page.locator("#bar-chart .gtitle").text_content()
         assert (f"top 30 of {ranked}" if ranked > 30 else f"{ranked} entries") in title
         page.screenshot(path=tmp_path / "03_charts.png", full_page=True)
