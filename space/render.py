@@ -33,17 +33,17 @@ BOUND_COLUMNS: tuple[str, ...] = ("Average CI low", "Average CI high", "Rank bes
 RANK_BOUNDS = ("Rank best", "Rank worst")
 #: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
+    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",
+    "Answered", "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
 )
 DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Sources", "Flags",
+    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",
+    "Answered", "Type", "Training exposure", "Sources", "Flags",
 )
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 92, "Model": 230, "Average": 78, CI_COLUMN: 108, "Size": 58, "Setting": 132, "Measured by": 156,
-                          "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 230, "Average": 78, CI_COLUMN: 108, "Size": 58, "Setting": 132,
+                          "Measured by": 156, "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
                           "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
                           ID_COLUMN: 200}
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
@@ -238,7 +238,7 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
                         "scorer": inert_cell(row.scorer), **bounds,
-                        "no_interval_because": (row.uncertainty.missing_because or NOT_STORED) if nums.interval is None else ""})
+                        "no_interval_because": "" if nums.interval else row.uncertainty.missing_because or NOT_STORED})
     frame = pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
                                                         "answered_percent", "scorer", *EXPORT_BOUNDS,
                                                         "no_interval_because"])
@@ -315,7 +315,8 @@ def detail_markdown(row: Row, board: View) -> str:
                   *(_source_line(i, s) for i, s in enumerate(row.sources, 1))]
     if row.by_source:
         lines += ["", "#### Numbers per MMAD source (accuracy, %)", "",
-                  "| Source | Average | 95% CI | " + " | ".join(SUBTASK_COLUMNS) + " |", "|---" * (3 + len(SUBTASKS)) + "|"]
+                  "| Source | Average | 95% CI | " + " | ".join(SUBTASK_COLUMNS) + " |",
+                  "|---" * (3 + len(SUBTASKS)) + "|"]
         for source in SOURCES:
             data = row.by_source.get(source)
             if data:

@@ -178,9 +178,9 @@ def test_rank_ranges_follow_the_rule_on_hand_made_intervals():
     rows = [dataclasses.replace(verified(name=n, average=a), id=n) for n, a in
             (("a", 80.0), ("b", 79.0), ("c", 70.0), ("d", 69.5))]
     widths = {"a": (79.5, 80.5), "b": (78.0, 80.0), "c": (69.0, 71.0), "d": (69.2, 69.8)}
-    for row in rows:
-        low, high = widths[row.id]
-        row.uncertainty = intervals.RowIntervals({"average": intervals.Interval(low, high), "subtasks": {},
+    for made in rows:
+        low, high = widths[made.id]
+        made.uncertainty = intervals.RowIntervals({"average": intervals.Interval(low, high), "subtasks": {},
                                                   "sources": {}})
     board = ranking.board_view(rows)
     assert {r.id: board.rank_text(r) for r in rows} == {"a": "1 (1–2)", "b": "2 (1–2)", "c": "3 (3–4)",
