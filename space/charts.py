@@ -124,7 +124,7 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
                 hoverinfo="text+x"))
     # the values as text right of each error bar (a bar's own outside text would sit under it)
     figure.add_trace(go.Scatter(
-        y=[row.id for row, _ in shown], mode="text", text=[fixed(value) for _, value in shown],
+        y=[row.id for row, _ in shown], mode="text", text=["\u00a0" + fixed(value) for _, value in shown],
         x=[max(value, bounds[row.id].high if bounds[row.id] else value) for row, value in shown],
         textposition="middle right", cliponaxis=False, showlegend=False, hoverinfo="skip"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
