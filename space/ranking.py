@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from mmad_dataset import SOURCES, SUBTASKS
@@ -191,28 +192,36 @@ def filter_rows(rows: Iterable[Row], filters: Filters) -> list[Row]:
 
 @dataclass(frozen=True)
 class Numbers:
-    """One row's numbers in one view (overall, or one MMAD source), with their 95% intervals where known."""
+    """One row's numbers in one view (overall, or one MMAD source), with their 95% intervals where known
+    (looked up on first use: most callers want only the average)."""
 
     average: float | None
     subtasks: Mapping[str, float]
     strict: float | None
     detection: Mapping[str, float]
-    interval: Interval | None = None
-    subtask_intervals: Mapping[str, Interval] = field(default_factory=dict)
-    strict_interval: Interval | None = None
+    uncertainty: RowIntervals = RowIntervals()
+    view: str = OVERALL
+
+    @cached_property
+    def interval(self) -> Interval | None:
+        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[0]
+
+    @cached_property
+    def subtask_intervals(self) -> Mapping[str, Interval]:
+        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[1]
+
+    @cached_property
+    def strict_interval(self) -> Interval | None:
+        return intervals.pick(self.uncertainty.strict, self.view, OVERALL)[0]
 
 
 def numbers(row: Row, view: str) -> Numbers:
-    interval, subtask_intervals = intervals.pick(row.uncertainty.official, view, OVERALL)
-    strict_interval, _ = intervals.pick(row.uncertainty.strict, view, OVERALL)
     if view == OVERALL:
-        return Numbers(row.average, row.subtasks, row.strict_average, row.detection, interval, subtask_intervals,
-                       strict_interval)
+        return Numbers(row.average, row.subtasks, row.strict_average, row.detection, row.uncertainty, view)
     per_source = row.by_source.get(view) or {}
     return Numbers(per_source.get("average"), per_source.get("subtasks", {}),
                    (row.strict_by_source.get(view) or {}).get("average"),
-                   per_source.get("anomaly_detection") or detection_of(per_source), interval, subtask_intervals,
-                   strict_interval)
+                   per_source.get("anomaly_detection") or detection_of(per_source), row.uncertainty, view)
 
 
 def rank_ranges(rows: Iterable[Row], view: str = OVERALL) -> intervals.Ranges:

@@ -31,6 +31,7 @@ CI_COLUMN = "95% CI"
 BOUND_COLUMNS: tuple[str, ...] = ("Average CI low", "Average CI high", "Rank best", "Rank worst",
                                   "Strict avg CI low", "Strict avg CI high")
 RANK_BOUNDS = ("Rank best", "Rank worst")
+CI_BOUNDS = tuple(c for c in BOUND_COLUMNS if c not in RANK_BOUNDS)
 #: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",

@@ -160,8 +160,9 @@ class BoardApp:
         frame, line, _ = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
                                           measured, protocols, coverages, show_reference, columns, bounds=True)
         data = frame.astype(object).where(frame.notna(), None).values.tolist()
-        shown = [[render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS or
-                  (c in render.BOUND_COLUMNS and "CI" in c) else v for c, v in zip(frame.columns, values)]
+        suffixes = ["%" if c in PERCENT_COLUMNS else "" if c in NUMBER_COLUMNS or c in render.CI_BOUNDS else None
+                    for c in frame.columns]  # None: shown as it is
+        shown = [[v if suffix is None else render.fixed(v, suffix) for suffix, v in zip(suffixes, values)]
                  for values in data]
         return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
 
