@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 ID_QUOTE = 60
 TABLE_COLUMNS = ["Scope", "A", "B", "A − B", "95% interval of A − B", "McNemar p", "Verdict"]
 PLACEHOLDER = "*Pick two rows and press **Compare**, or open the page with `?compare=<id>,<id>`.*"
+BAD_LINK = "**Cannot compare:** `?compare=` takes two row ids: `?compare=<id>,<id>`."
 
 
 class CompareError(MMADError):
@@ -103,8 +104,10 @@ class CompareCallbacks:
         ids = [part.strip() for part in asked.split(",")][:2] if asked else []
         default = [value for _, value in picker[:2]]
         if len(ids) != 2:
-            return (gr.Tabs(), gr.Dropdown(choices=picker, value=default[0] if default else None),
-                    gr.Dropdown(choices=picker, value=default[-1] if default else None), PLACEHOLDER, None, None)
+            text = BAD_LINK if asked else PLACEHOLDER
+            return (gr.Tabs(selected="compare") if asked else gr.Tabs(),
+                    gr.Dropdown(choices=picker, value=default[0] if default else None),
+                    gr.Dropdown(choices=picker, value=default[-1] if default else None), text, None, None)
         try:
             text, figure, frame = self.view(*ids)
         except gr.Error as exc:

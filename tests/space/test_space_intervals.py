@@ -215,3 +215,27 @@ def test_the_row_detail_gives_the_average_its_subtasks_and_each_source_their_int
         assert f"| {source} | {result['sources'][source]['average']:.2f} | {low:.2f}–{high:.2f} |" in qwen
     claude = render.detail_markdown(rows["claude-3-5-sonnet-1-shot-mmad-csv"], board)
     assert f"95% interval:** none ({intervals.UNKNOWN_SIZE})" in claude
+
+
+def test_a_compare_link_opens_the_tab_on_that_pair_and_a_bad_link_says_why(settings):
+    from types import SimpleNamespace
+
+    from space.storage import LocalStore
+    from space.ui.callbacks import BoardApp
+    from space.ui.compare_callbacks import BAD_LINK, CompareCallbacks
+
+    comparer = CompareCallbacks(BoardApp(settings, LocalStore(settings.store_dir), None))
+
+    def load(query: dict):
+        return comparer.on_load(SimpleNamespace(query_params=query))
+
+    tabs, a, b, text, figure, table = load({"compare": "gpt-4o-1-shot-mmad-csv, kimi-vl-a3b-1-shot-judo"})
+    assert tabs.selected == "compare" and (a.value, b.value) == ("gpt-4o-1-shot-mmad-csv", "kimi-vl-a3b-1-shot-judo")
+    assert "no detectable difference at 95%" in text and "Unpaired" in text and list(table["Scope"])[0] == "Average"
+    assert len(figure.data[0].y) == 8
+    tabs, *_, text, figure, _ = load({"compare": "gpt-4o-1-shot-mmad-csv," + "<b>x</b>" * 1000})
+    assert tabs.selected == "compare" and text.startswith("**Cannot compare:**") and "&lt;b&gt;" in text
+    assert len(text) < 300 and figure is None
+    assert load({"compare": "only-one"})[3] == BAD_LINK
+    tabs, a, *_ = load({})
+    assert tabs.selected is None and a.value  # no link: the pickers filled, the board's tab kept
