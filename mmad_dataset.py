@@ -88,6 +88,16 @@ KNOWN_ISSUES: dict[str, str] = {
     for i in range(22)
 }
 
+#: Known wrong answers of single questions. Upstream has no question ids, and an image's conversation
+#: order is upstream's to change, so each erratum is keyed by image and question type; `known_issue()`
+#: resolves it onto that image's question of that type (its `<image>#<index>` id) whenever rows are
+#: built, from `mmad.json` or from an exported answer key.
+KNOWN_QUESTION_ISSUES: dict[tuple[str, str], str] = {
+    ("DS-MVTec/bottle/image/broken_large/016.png", "Defect Localization"):
+        "the Defect Localization answer says the defect is around the center; it is on the rim, at the edges "
+        "(jam-cc/MMAD issue #18, 2025-12-02)",
+}
+
 #: Known problems of whole subtasks, surfaced in reports, the dataset card and `errata.json`.
 KNOWN_SUBTASK_ISSUES: dict[str, str] = {
     "defect_localization": "many answers reported wrong upstream (jam-cc/MMAD issue #22); the maintainer "
@@ -133,6 +143,37 @@ class MMADError(ValueError):
 
 class MMADFormatError(MMADError):
     """The raw data does not follow the upstream layout."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+    return value
+
+
+def read_json(data: bytes | str, where: str, *, finite: bool = True) -> Any:
+    """Parse JSON from a file a user gave, or raise MMADFormatError with one bounded line: the one
+    reader for user files, so that no input (3M-deep nesting, a 5,000-digit integer, NaN, 1e999999,
+    a UTF-16 or binary file) reaches the user as a traceback. A UTF-8 byte-order mark is accepted.
+    `finite=False` lets NaN and infinities through, for tools that write them (pandas, VLMEvalKit)."""
+    checks = {"parse_constant": _refuse_constant, "parse_float": _finite_float} if finite else {}
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text, **checks)
+    except UnicodeDecodeError as exc:
+        raise MMADFormatError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise MMADFormatError(f"{where}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise MMADFormatError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # NaN/Infinity, an overflowing float, or an integer of over 4,300 digits
+        reason = str(exc) if "JSON allows" in str(exc) or "out of range" in str(exc) else "an integer too long"
+        raise MMADFormatError(f"{where}: unreadable JSON ({reason})") from None
 
 
 # --- ids and small rules ------------------------------------------------------------------------
@@ -195,13 +236,7 @@ def find_mmad_json(path: str | Path) -> Path:
 def load_mmad_json(path: str | Path) -> dict[str, Any]:
     """Parse `mmad.json` (or a root holding it) with a clear error on malformed JSON."""
     path = find_mmad_json(path)
-    try:
-        data = json.loads(path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise MMADFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise MMADFormatError(
-            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = read_json(path.read_bytes(), str(path))
     if not isinstance(data, dict):
         raise MMADFormatError(f"{path}: expected a JSON object keyed by image path, got {type(data).__name__}")
     return data
@@ -242,6 +277,14 @@ def _mask_path(source: str, category: str, entry: dict[str, Any]) -> str | None:
     return f"{source}/{category}/{mask}" if mask else None
 
 
+def known_issue(image_path: Any, question_type: Any) -> str | None:
+    """Why a question is known to be wrong upstream: its own erratum first, else its image's; None if neither
+    (or if a malformed row's path or type is not text: its other checks name the problem)."""
+    if not isinstance(image_path, str) or not isinstance(question_type, str):
+        return None
+    return KNOWN_QUESTION_ISSUES.get((image_path, question_type)) or KNOWN_ISSUES.get(image_path)
+
+
 def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One flat text row per question, in `mmad.json` order; raises MMADFormatError on bad data."""
     for key, entry in mmad.items():
@@ -258,7 +301,6 @@ def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "mask_path": _mask_path(source, category, entry),
             "random_templates": json.dumps(random_templates),
             "similar_templates": json.dumps(similar_templates),
-            "known_issue": KNOWN_ISSUES.get(key),
         }
         for index, item in enumerate(entry["conversation"]):
             options, qtype, answer = _check_item(key, index, item)
@@ -267,7 +309,7 @@ def iter_rows(mmad: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 "subtask": TYPE_TO_SUBTASK[qtype], "question_type": qtype,
                 "question": str(item["Question"]),
                 **{letter: options.get(letter) for letter in LETTERS},
-                "answer": answer,
+                "answer": answer, "known_issue": known_issue(key, qtype),
             }
 
 
@@ -276,14 +318,13 @@ def _read_answer_key(path: Path) -> Iterator[dict[str, Any]]:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise MMADFormatError(f"{path}:{lineno}: not a JSON line ({exc})") from None
+            row = read_json(line, f"{path}:{lineno}")
             if not isinstance(row, dict) or set(TEXT_COLUMNS) - set(row):
                 missing = sorted(set(TEXT_COLUMNS) - set(row)) if isinstance(row, dict) else TEXT_COLUMNS
                 raise MMADFormatError(f"{path}:{lineno}: answer-key row lacks {', '.join(missing)}")
-            yield {column: row[column] for column in TEXT_COLUMNS}
+            # an answer key exported before an erratum was known gets it here
+            yield {**{column: row[column] for column in TEXT_COLUMNS},
+                   "known_issue": known_issue(row["image_path"], row["question_type"]) or row["known_issue"]}
 
 
 def load_rows(path: str | Path) -> list[dict[str, Any]]:

@@ -286,7 +286,8 @@ def _parse_upstream(text: str, key: AnswerKey,
     return tuple(records), strict, notes
 
 
-_OPTION_LINE = re.compile(r"^\s*([A-E])\.\s*(.*?)\s*$", re.MULTILINE)
+# One line "X. text"; matched line by line, so a run of blank lines or spaces is scanned once.
+_OPTION_LINE = re.compile(r"[^\S\n]*([A-E])\.[^\S\n]*(.*)")
 
 
 def _shown_options(rendered: Any, question: Question) -> tuple[dict[str, str], dict[str, str]] | None:
@@ -301,7 +302,7 @@ def _shown_options(rendered: Any, question: Question) -> tuple[dict[str, str], d
     text = rendered.get("text") if isinstance(rendered, dict) else rendered
     if not isinstance(text, str):
         return None
-    lines = _OPTION_LINE.findall(text)
+    lines = [(found[1], found[2].rstrip()) for found in map(_OPTION_LINE.match, text.split("\n")) if found]
     shown = {letter: option for letter, option in lines}
     by_text = {option.strip(): letter for letter, option in question.options.items()}
     if len(lines) != len(question.options) or len(shown) != len(lines) or set(shown.values()) != set(by_text):

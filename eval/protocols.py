@@ -21,6 +21,7 @@ class Counted:
     invalid: int
     skipped: int
     predicted: int
+    answered: int  # questions this protocol read as an offered letter (what coverage counts)
 
 
 def _ordered(seen: set[str], order: tuple[str, ...]) -> list[str]:
@@ -33,6 +34,8 @@ def official(predictions: Predictions, key: AnswerKey) -> Counted:
     A record whose gold or given letter is not one of A-E is dropped, and because upstream
     removes it from the list it is iterating, the record after it is skipped unseen. Rows and
     columns come from every record, dropped or not, so a cell with nothing left scores 0.
+    Only the scored records are answered: a dropped record and the one it hides count against
+    coverage, so blanks placed before wrong answers cannot hide them from the ranking.
     """
     outcomes: list[Outcome] = []
     invalid = skipped = 0
@@ -46,13 +49,15 @@ def official(predictions: Predictions, key: AnswerKey) -> Counted:
             continue
         outcomes.append((question, given, correct, given == correct))
     return Counted(outcomes, _ordered({q.source for q in questions}, SOURCES),
-                   _ordered({q.subtask for q in questions}, SUBTASKS), invalid, skipped, len(questions))
+                   _ordered({q.subtask for q in questions}, SUBTASKS), invalid, skipped, len(questions),
+                   len(outcomes))
 
 
 def strict(predictions: Predictions, key: AnswerKey) -> Counted:
-    """Every question of the key once; missing, unparseable or out-of-options answers are wrong."""
+    """Every question of the key once; missing, unparseable or out-of-options answers are wrong,
+    and only an offered letter counts as answered."""
     outcomes: list[Outcome] = []
-    invalid = 0
+    invalid = answered = 0
     given = predictions.strict
     for question in key.questions:
         found = given.get(question.qid)
@@ -63,9 +68,11 @@ def strict(predictions: Predictions, key: AnswerKey) -> Counted:
         if letter not in question.options:
             invalid += 1
             letter = None
+        answered += letter is not None
         outcomes.append((question, letter, gold, letter == gold))
     return Counted(outcomes, _ordered({q.source for q in key.questions}, SOURCES),
-                   _ordered({q.subtask for q in key.questions}, SUBTASKS), invalid, 0, len(predictions.strict))
+                   _ordered({q.subtask for q in key.questions}, SUBTASKS), invalid, 0, len(predictions.strict),
+                   answered)
 
 
 PROTOCOLS = {"official": official, "strict": strict}

@@ -32,6 +32,16 @@ def _cell(value: float | None) -> str:
     return f"{value:>{_CELL}.2f}" if value is not None else f"{'-':>{_CELL}}"
 
 
+def _errata_lines(errata: dict[str, Any] | None) -> list[str]:
+    """What the key's known wrong questions do to this file's average (nothing when the key has none)."""
+    if not errata or not errata["flagged_questions"]:
+        return []
+    without = errata["average_without_flagged"]
+    return [f"  errata: {errata['flagged_questions']} question(s) of the key are known wrong upstream; this file "
+            f"answered {errata['answered']}; average without them "
+            f"{'-' if without is None else f'{without:.2f}'} (the average above scores them as upstream does)"]
+
+
 def _bounds(result: dict[str, Any], scope: str, row: str) -> list[float] | None:
     """[low, high] of the bootstrap interval of one number, None where it was not computed."""
     boot = result.get("bootstrap") or {}
@@ -94,4 +104,5 @@ def format_table(result: dict[str, Any]) -> str:
             lines.append(f"  average {res['average']:.2f}, {ci['level']:.0%} bootstrap interval "
                          f"[{ci['low']:.2f}, {ci['high']:.2f}] ({ci['resamples']} resamples of images)")
         lines.extend(f"  note: {note}" for note in res.get("notes", []))
+        lines.extend(_errata_lines(res.get("errata")))
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from .key import AnswerKey
 from .key_cache import load_key
 from .predictions import Predictions, read_predictions
 
-SCORER_VERSION = "1.0.0"
+SCORER_VERSION = "1.1.0"  # 1.1: coverage counts readable answers only
 PROTOCOLS: tuple[str, ...] = tuple(protocols.PROTOCOLS)
 BOTH = "both"
 
@@ -54,8 +54,9 @@ def _score(protocol: str, predictions: Predictions, key: AnswerKey, resamples: i
         "predictions_format": predictions.format,
         **macro_table(totals, columns),
         "counts": {"questions": questions, "scored": len(counted.outcomes), "invalid": counted.invalid,
-                   "missing": questions - counted.predicted, "skipped": counted.skipped},
-        "coverage": counted.predicted / questions * 100,
+                   "missing": questions - counted.predicted, "skipped": counted.skipped,
+                   "answered": counted.answered},
+        "coverage": counted.answered / questions * 100,
         "invalid_rate": counted.invalid / counted.predicted * 100 if counted.predicted else 0.0,
         "bootstrap": bootstrap.interval(vectors, counted.sources, columns, resamples=resamples, seed=seed),
         "categories": categories, "defects": defects,

@@ -40,14 +40,15 @@ def run(args: argparse.Namespace) -> int:
 def _score_and_print(args: argparse.Namespace) -> int:
     import json
 
-    from eval import ScoringError, format_table, load_key, read_predictions, score
+    from eval import ScoringError, format_table, load_key, read_predictions
+    from eval.errata import score_with_errata
 
     if args.max_mb <= 0 or args.resamples < 0:
         raise ScoringError("--max-mb must be positive and --resamples at least 0")
     key = load_key(args.key)
     predictions = read_predictions(args.predictions, key, max_bytes=int(args.max_mb * 1e6),
                                    trust_file_gold=args.trust_file_gold)
-    result = score(predictions, key, args.protocol, resamples=args.resamples, seed=args.seed)
+    result = score_with_errata(predictions, key, args.protocol, resamples=args.resamples, seed=args.seed)
     text = json.dumps(result, indent=1, ensure_ascii=False)
     if args.json == "-":
         print(text)

@@ -39,7 +39,7 @@ AD = "anomaly_discrimination"
 #: Multiply a variance by it, or a half-width by its square root; `reported_intervals` does the latter
 #: when given `design_effect=DESIGN_EFFECT`. The default there is 1 (independent questions).
 #: Measured for the Average; a single cell's questions mostly come from distinct images, so its own factor is nearer 1.
-DESIGN_EFFECT = 1.5
+DESIGN_EFFECT = 1.6
 
 
 class Interval(NamedTuple):

@@ -70,6 +70,10 @@ def _known_issues(report: RootReport) -> str:
     lines = [f"- `{keys[0]}`{' … `' + keys[-1] + '`' if len(keys) > 1 else ''} ({len(keys)} image(s)): {text}. "
              "Their rows carry this text in `known_issue`."
              for text, keys in report.known_issues().items()]
+    lines += [f"- `{q['question_id']}` ({q['question_type']}): {q['issue']}. This row carries the text in "
+              "`known_issue`; the official protocol still scores it as upstream does, and `mmad score` reports "
+              "how many flagged questions a file answered and its average without them."
+              for q in report.known_questions()]
     lines += [f"- `{subtask}`: {text}." for subtask, text in mm.KNOWN_SUBTASK_ISSUES.items()]
     lines += ["- Community curations (e.g. KomorebiWerts/GLLS) report further wrong labels, questions with several "
               "valid options and questions with none; they are not applied here.",

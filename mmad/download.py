@@ -19,6 +19,7 @@ import os
 import shutil
 import stat
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -93,9 +94,10 @@ class _State:
         self.data: dict[str, Any] = {}
         if self.path.is_file():
             try:
-                self.data = json.loads(self.path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                self.data = {}  # unreadable: everything is redone, nothing is trusted
+                data = mm.read_json(self.path.read_bytes(), str(self.path))
+            except mm.MMADError:
+                data = {}
+            self.data = data if isinstance(data, dict) else {}  # unreadable: everything is redone, nothing trusted
 
     @staticmethod
     def fingerprint(remote: RemoteFile) -> str:
@@ -174,6 +176,43 @@ def _member_target(info: zipfile.ZipInfo, folder: str, archive: str) -> PurePosi
     raise mm.MMADError(f"{archive}: refused: member {name[:200]!r} is not under {folder}/")
 
 
+#: The most bytes one zip may unpack to, by the sizes it declares (all of MMAD is 28 GB unpacked).
+MAX_UNPACKED_BYTES = 64 * 2**30
+#: Images barely compress (PNG, JPEG): a member declaring this many times its compressed size is a zip
+#: bomb (1.2 MB of zeros declaring 1.1 GB is ~900). Members under `_RATIO_FLOOR` bytes are exempt.
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FLOOR = 1 << 20
+
+
+def _check_members(files: list[tuple[zipfile.ZipInfo, PurePosixPath]], archive: str) -> None:
+    """Refuse duplicate targets and sizes no real MMAD zip declares, before anything is written."""
+    counts = Counter(str(target) for _, target in files)
+    duplicate = next((name for name, count in counts.items() if count > 1), None)
+    if duplicate is not None:
+        raise mm.MMADError(f"{archive}: refused: {counts[duplicate]} members unpack to {duplicate[:200]!r}")
+    total = sum(info.file_size for info, _ in files)
+    if total > MAX_UNPACKED_BYTES:
+        raise mm.MMADError(f"{archive}: refused: it declares {total:,} bytes unpacked, over the limit "
+                           f"of {MAX_UNPACKED_BYTES:,}")
+    for info, _ in files:
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise mm.MMADError(f"{archive}: refused: member {info.filename[:200]!r} declares {info.file_size:,} "
+                               f"bytes from {info.compress_size:,} compressed (over {MAX_COMPRESSION_RATIO}x: "
+                               "a zip bomb, not an image)")
+
+
+def _copy_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path, archive: str) -> None:
+    """Copy one member, never writing more bytes than it declares."""
+    left = info.file_size
+    with bundle.open(info) as source, out.open("wb") as sink:
+        while chunk := source.read(min(1 << 20, left + 1)):
+            left -= len(chunk)
+            if left < 0:
+                raise mm.MMADError(f"{archive}: refused: member {info.filename[:200]!r} unpacks to more than "
+                                   "the size it declares")
+            sink.write(chunk)
+
+
 def _categories(folder: str) -> tuple[str, ...]:
     return mm.CATEGORIES["DS-MVTec" if folder == mm.TEMPLATE_SOURCE else folder]
 
@@ -187,24 +226,26 @@ def extract(archive: Path, name: str, folder: str, root: Path, state: _State, *,
     """
     from tqdm import tqdm
 
+    scratch = root / f".{name}.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = [(info, _member_target(info, folder, name)) for info in bundle.infolist()]
             files = [(info, target) for info, target in members if target is not None]
+            _check_members(files, name)
             clashes = [str(t) for _, t in files if (root / t).exists()]
             if clashes and not force and not state.moving(name):
                 raise mm.MMADError(f"{root}: {len(clashes):,} file(s) of {name} already exist, e.g. {clashes[0]}; "
                                    "use --force to overwrite them")
-            scratch = root / f".{name}.partial"
-            shutil.rmtree(scratch, ignore_errors=True)
             for info, target in tqdm(files, desc=f"unpacking {name}", unit="file", disable=not progress):
-                out = scratch / target
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with bundle.open(info) as source, out.open("wb") as sink:
-                    shutil.copyfileobj(source, sink, 1 << 20)
+                (scratch / target).parent.mkdir(parents=True, exist_ok=True)
+                _copy_member(bundle, info, scratch / target, name)
     except zipfile.BadZipFile as exc:
-        shutil.rmtree(root / f".{name}.partial", ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
         raise mm.MMADError(f"{name}: corrupt zip ({exc}); delete it from the HF cache and run again") from None
+    except BaseException:  # refused, disk full, interrupted: no half-unpacked scratch folder stays behind
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     state.begin_move(name)
     for _, target in files:
         (root / target).parent.mkdir(parents=True, exist_ok=True)

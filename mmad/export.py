@@ -150,15 +150,17 @@ def _write_answer_key(out: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def errata(report: RootReport) -> dict[str, Any]:
-    """Known wrong items of this root, files it lacked, and the hash of the `mmad.json` exported."""
+    """Known wrong items of this root (whole images, single questions), files it lacked, and the hash of
+    the `mmad.json` exported."""
     questions: dict[str, list[str]] = {}
     for row in report.rows:
-        if row["known_issue"]:
+        if row["image_path"] in mm.KNOWN_ISSUES:
             questions.setdefault(row["image_path"], []).append(row["question_id"])
     return {
         "mmad_json_sha256": report.mmad_sha256,
         "known_images": [{"image_path": key, "issue": mm.KNOWN_ISSUES[key], "question_ids": ids}
                          for key, ids in questions.items()],
+        "known_questions": report.known_questions(),
         "known_subtasks": [{"subtask": subtask, "issue": text} for subtask, text in mm.KNOWN_SUBTASK_ISSUES.items()],
         "missing_files": report.missing,
     }

@@ -30,11 +30,18 @@ class RootReport:
         return count_lines(self.rows)
 
     def known_issues(self) -> dict[str, list[str]]:
-        """Issue text → image keys of this root that carry it."""
+        """Issue text → image keys of this root that carry it (issues of whole images)."""
         found: dict[str, list[str]] = defaultdict(list)
-        for key in dict.fromkeys(row["image_path"] for row in self.rows if row["known_issue"]):
+        for key in dict.fromkeys(row["image_path"] for row in self.rows if row["image_path"] in mm.KNOWN_ISSUES):
             found[mm.KNOWN_ISSUES[key]].append(key)
         return dict(found)
+
+    def known_questions(self) -> list[dict[str, Any]]:
+        """The questions of this root with an erratum of their own (`mm.KNOWN_QUESTION_ISSUES`), resolved
+        to their question ids."""
+        return [{"question_id": row["question_id"], "image_path": row["image_path"],
+                 "question_type": row["question_type"], "issue": row["known_issue"]}
+                for row in self.rows if (row["image_path"], row["question_type"]) in mm.KNOWN_QUESTION_ISSUES]
 
 
 def check_root(root: str | Path, *, lenient: bool = False) -> RootReport:
@@ -62,8 +69,9 @@ def format_report(report: RootReport) -> str:
     issues = report.known_issues()
     for text, keys in issues.items():
         lines.append(f"  {len(keys)} image(s) {_key_range(keys)}: {text}")
-    if not issues:
-        lines.append("  none of the known wrong images is in this root")
+    lines += [f"  question {q['question_id']} ({q['question_type']}): {q['issue']}" for q in report.known_questions()]
+    if not issues and not report.known_questions():
+        lines.append("  none of the known wrong images or questions is in this root")
     per_subtask = {subtask: sum(row["subtask"] == subtask for row in report.rows)
                    for subtask in mm.KNOWN_SUBTASK_ISSUES}
     lines += [f"  {subtask} ({n:,} questions): {mm.KNOWN_SUBTASK_ISSUES[subtask]}"

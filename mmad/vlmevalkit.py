@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import DEFAULT_CONFIG, LETTERS, SUBTASK_TITLES, MMADError, load_rows, row_in_config
+from mmad_dataset import (DEFAULT_CONFIG, LETTERS, SUBTASK_TITLES, MMADError, load_rows, read_json,
+                          row_in_config)
 
 from eval.predict.data import LocalData
 from eval.predict.prompts import Prompt, PromptSettings, build_prompt, extract_answer, shown_options
@@ -126,7 +127,7 @@ def _read_table(path: Path) -> list[dict[str, Any]]:
         if suffix == ".xlsx":
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         elif suffix == ".json":
-            frame = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))).astype(str)
+            frame = pd.DataFrame(read_json(path.read_bytes(), str(path), finite=False)).astype(str)
         else:
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
     except ImportError:

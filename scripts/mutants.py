@@ -1,5 +1,8 @@
 """Plant realistic bugs one at a time and check that the tests guarding each one fail.
 
+A regression list of bugs that were once missed, kept so that they stay caught; it is not the
+measure of the suite (that is `scripts/mutation.py`, mutmut over every trust-critical module).
+
 Each mutant in `scripts/mutants.json` is a text substitution in one source file plus the tests
 that must catch it. The working tree is copied once to a temporary folder (tracked and untracked,
 not ignored, files); every mutant is applied to that copy, its tests run there with `python3 -m

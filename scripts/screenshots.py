@@ -26,6 +26,8 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 WIDTHS = (1280, 1920)
 SEARCH_NO_MATCH = "no-such-model-xyz"
+#: The reported row opened by its `?row=` link.
+DETAIL_ID = "qwen2-vl-72b-1-shot-mmad-csv"
 
 
 def wait_for_board(page) -> None:
@@ -35,17 +37,26 @@ def wait_for_board(page) -> None:
 
 
 def set_search(page, text: str) -> None:
-    """Search and wait until the board says what it found (so later clicks see the new table)."""
+    """Type a search (no Enter: the board filters as one types) and wait until the board says what it found."""
     from playwright.sync_api import expect
 
-    box = page.get_by_label("Search")
-    box.fill(text)
-    box.press("Enter")
+    box = page.locator("#board-search textarea, #board-search input").first
+    box.fill("")
     if text:
+        box.press_sequentially(text, delay=30)
         expect(page.locator("#board-note")).to_contain_text(
-            "No results" if text == SEARCH_NO_MATCH else "search matched", timeout=15_000)
+            "No results" if text == SEARCH_NO_MATCH else "match the search", timeout=15_000)
     else:
-        expect(page.locator("#board-note")).not_to_contain_text("search matched", timeout=15_000)
+        box.press_sequentially("x", delay=30)
+        box.press("Backspace")
+        expect(page.locator("#board-note")).not_to_contain_text("match the search", timeout=15_000)
+    page.wait_for_timeout(600)
+
+
+def settle(page) -> None:
+    """Wait until no component shows Gradio's pending state (its timer, progress bar or spinner)."""
+    page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text, .meta-text, "
+                           ".meta-text-center, .wrap.translucent')", timeout=30_000)
 
 
 def select_row(page, model: str) -> None:
@@ -74,11 +85,11 @@ def scroll_to_unranked(page) -> None:
 REPORTED_PAIR = ("gpt-4o-1-shot-mmad-csv", "kimi-vl-a3b-1-shot-judo")
 
 
-def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL-72B",
+def capture(url: str, out: Path, widths=WIDTHS, *, detail_id: str = DETAIL_ID,
             paired: tuple[str, str] = ()) -> list[Path]:
     """Every tab and the board's special states at each width; returns the files written. `paired`: two
     verified row ids for the paired comparison."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -87,60 +98,19 @@ def capture(url: str, out: Path, widths=WIDTHS, *, detail_model: str = "Qwen2-VL
         for width in widths:
             page = browser.new_page(viewport={"width": width, "height": 1000})
 
-            def shot(name: str, full_page: bool = True) -> None:
+            def shot(name: str, full_page: bool = False) -> None:
+                settle(page)
                 page.wait_for_timeout(400)  # let plotly and the table finish their transitions
                 path = out / f"{name}-{width}.png"
                 page.screenshot(path=path, full_page=full_page)
                 written.append(path)
 
-            page.goto(url)
-            wait_for_board(page)
-            shot("01-leaderboard", full_page=False)
-            select_row(page, detail_model)
-            expect(page.locator("#row-detail-text").get_by_text("Sources (primary first)")).to_be_visible(
-                timeout=15_000)
-            page.locator("#row-detail-text").scroll_into_view_if_needed()
-            shot("02-row-detail", full_page=False)
-            page.get_by_label(ALL_LABEL).check()
-            expect(page.locator("#board-table").get_by_text("Not ranked because").first).to_be_visible(timeout=15_000)
-            scroll_to_unranked(page)
-            shot("03-all-entries", full_page=False)
-            set_search(page, "demo-vl")
-            select_row(page, "Demo-VL-7B")
-            expect(page.locator("#row-heatmap .js-plotly-plot")).to_be_visible(timeout=15_000)
-            page.locator("#row-heatmap").scroll_into_view_if_needed()
-            shot("04-demo-row-heatmap", full_page=False)
-            page.evaluate("window.scrollTo(0, 0)")
-            set_search(page, "")
-            page.get_by_label(COMPARABLE_LABEL).check()
-            page.get_by_label("View").click()
-            page.get_by_role("option", name="VisA").click()
-            expect(page.locator("#board-note")).to_contain_text("entries in VisA", timeout=15_000)
-            shot("05-per-source-visa", full_page=False)
-            set_search(page, SEARCH_NO_MATCH)
-            expect(page.locator("#board-note")).to_contain_text("No results", timeout=15_000)
-            shot("06-empty-search", full_page=False)
-            page.get_by_text("Filters (they apply to both Show choices)").click()
-            expect(page.get_by_text("Training exposure").first).to_be_visible(timeout=15_000)
-            shot("11-filters-open", full_page=False)
-            page.get_by_text("Filters (they apply to both Show choices)").click()
-            page.get_by_role("tab", name="Charts").click()
-            expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
-            shot("07-charts-empty-search")
-            set_search_from_charts(page)
-            expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(1500)
-            shot("08-charts-visa")
-            page.get_by_role("tab", name="Submit").click()
-            expect(page.get_by_text("Submissions", exact=True)).to_be_visible(timeout=15_000)
-            shot("09-submit")
-            page.get_by_role("tab", name="About").click()
-            expect(page.get_by_text("How the ranking works")).to_be_visible(timeout=15_000)
-            shot("10-about")
-            for name, pair in (("12-compare-paired", paired), ("13-compare-reported", REPORTED_PAIR)):
+            board_states(page, url, shot, detail_id)
+            other_tabs(page, shot)
+            for name, pair in (("13-compare-paired", paired), ("14-compare-reported", REPORTED_PAIR)):
                 if pair:
                     open_comparison(page, url, pair)
-                    shot(name)
+                    shot(name, full_page=True)
             page.close()
         browser.close()
     return written
@@ -155,11 +125,76 @@ def open_comparison(page, url: str, pair: tuple[str, str]) -> None:
     expect(page.locator("#compare-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
 
 
-def set_search_from_charts(page) -> None:
-    """Clear the search from the Charts tab (the controls live on the Leaderboard tab)."""
-    page.get_by_role("tab", name="Leaderboard").click()
+def board_states(page, url: str, shot, detail_id: str) -> None:
+    """The Leaderboard tab: default, a row opened by its link, all entries, the demo row, a source, search."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}?row={detail_id}")
+    expect(page.locator("#row-detail-text").get_by_text("Sources (primary first)")).to_be_visible(timeout=60_000)
+    page.locator("#row-detail-text").scroll_into_view_if_needed()
+    shot("02-row-detail")
+    page.goto(url)
+    wait_for_board(page)
+    shot("01-leaderboard")
+    page.get_by_label(ALL_LABEL).check()
+    expect(page.locator("#board-note")).to_contain_text("Rows marked", timeout=15_000)
+    scroll_to_unranked(page)
+    shot("03-all-entries")
+    page.get_by_label("Provenance").check()
+    expect(page.locator("#board-table").get_by_text("Not ranked because").first).to_be_visible(timeout=15_000)
+    scroll_to_unranked(page)
+    shot("12-provenance-columns")
+    page.get_by_label("Overview").check()
+    set_search(page, "demo-vl")
+    select_row(page, "Demo-VL-7B")
+    expect(page.locator("#row-heatmap .js-plotly-plot")).to_be_visible(timeout=15_000)
+    page.locator("#row-heatmap").scroll_into_view_if_needed()
+    shot("04-demo-row-heatmap")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_label(COMPARABLE_LABEL).check()
+    set_search(page, "gemini")
+    shot("06-search-live")
     set_search(page, "")
+    page.get_by_label("View", exact=True).click()
+    page.get_by_role("option", name="VisA").click()
+    expect(page.locator("#board-note")).to_contain_text("in VisA", timeout=15_000)
+    shot("05-per-source-visa")
+    page.get_by_text("Filters (they apply to both Show choices)").click()
+    expect(page.get_by_text("Training exposure").first).to_be_visible(timeout=15_000)
+    shot("11-filters-open")
+    page.get_by_text("Filters (they apply to both Show choices)").click()
+
+
+def other_tabs(page, shot) -> None:
+    """Charts (of the VisA view left by `board_states`, then of all sources), a refused upload, About."""
+    from playwright.sync_api import expect
+
     page.get_by_role("tab", name="Charts").click()
+    expect(page.locator("#bar-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot("08-charts-visa", full_page=True)
+    page.get_by_role("tab", name="Leaderboard").click()
+    page.get_by_label("View", exact=True).click()
+    page.get_by_role("option", name="All sources").click()
+    page.get_by_role("tab", name="Charts").click()
+    expect(page.locator("#charts-scope")).to_contain_text("All sources", timeout=15_000)
+    page.wait_for_timeout(1500)
+    shot("07-charts", full_page=True)
+    page.get_by_role("tab", name="Submit").click()
+    expect(page.get_by_text("Submissions", exact=True)).to_be_visible(timeout=15_000)
+    with tempfile.TemporaryDirectory() as folder:
+        wrong = Path(folder) / "predictions.txt"
+        wrong.write_text("not predictions\n", encoding="utf-8")
+        page.locator("#predictions-file input[type=file]").set_input_files(str(wrong))
+        expect(page.locator("#submit-outcome")).to_contain_text("Not submitted", timeout=15_000)
+    page.locator("#submit-button").click()
+    page.wait_for_timeout(1500)
+    page.locator("#submit-outcome").scroll_into_view_if_needed()
+    shot("09-submit")
+    page.get_by_role("tab", name="About").click()
+    expect(page.get_by_text("How the ranking works")).to_be_visible(timeout=15_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot("10-about", full_page=True)
 
 
 def serve_demo(workdir: Path):
@@ -203,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS))
     args = parser.parse_args(argv)
+    for stale in args.out.glob("*.png"):  # names of earlier versions of this script must not linger
+        stale.unlink()
     with tempfile.TemporaryDirectory(prefix="mmad-screenshots-") as workdir:
         demo, url, paired = serve_demo(Path(workdir))
         try:

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import mmad_dataset as mm
-from space import taxonomy
+from space import ranking, taxonomy
 
 TITLE = "MMAD leaderboard — multimodal LLMs as industrial anomaly inspectors"
 
 INTRODUCTION = """
-[MMAD](https://github.com/jam-cc/MMAD) (ICLR 2025) asks 39,672 multiple-choice questions about 8,366
-industrial images from MVTec AD, MVTec LOCO, VisA and GoodsAD, in 7 subtasks. Every number here is
-traceable: **reported** rows are copied from papers or released result files and say where from;
-**verified** rows were scored here, from uploaded per-question predictions, by the project's scorer,
-and are re-scored whenever the scorer or the answer key is corrected.
+- [MMAD](https://github.com/jam-cc/MMAD) (ICLR 2025): 39,672 multiple-choice questions on 8,366 industrial images
+  (MVTec AD, MVTec LOCO, VisA, GoodsAD), in 7 subtasks.
+- **Reported** rows are copied from papers and released result files, each with its sources.
+  **Verified** rows were scored here from uploaded predictions, and are re-scored when the scorer or the key changes.
 """
 
 def _values(values: tuple[str, ...]) -> str:
     return ", ".join(f"*{value}*" for value in values)
+
+
+def _question_errata() -> str:
+    return "\n".join(f"- `{image}`, its {qtype} question: {text}."
+                     for (image, qtype), text in mm.KNOWN_QUESTION_ISSUES.items())
+
+
+def _subtask_errata() -> str:
+    return "\n".join(f"- All of `{subtask}`: {text}." for subtask, text in mm.KNOWN_SUBTASK_ISSUES.items())
 
 
 ABOUT = f"""
@@ -36,9 +44,16 @@ ABOUT = f"""
   dropped from the denominators, as the authors' scripts do.
 - **Strict protocol** counts a missing or unparseable answer as wrong, so a submission cannot
   gain by skipping hard questions.
-- **Coverage** (verified rows) is the share of the benchmark's questions that the prediction file
-  answers at all: questions with a prediction, valid or not, divided by all questions in the answer
-  key. An unparseable answer still counts as predicted; it shows up in the **invalid rate** instead.
+- **Coverage** (verified rows) is the share of the benchmark's questions answered with a readable
+  letter, under each protocol: questions read as a letter the question offers, divided by all
+  questions in the answer key. Blank, null and unreadable replies are unanswered (they also show up
+  in the **invalid rate**). The official protocol drops an invalid answer and, like upstream's
+  scripts, skips the record after it unseen; that record is unanswered too, so a blank costs two
+  questions. A verified row is *full* only when both protocols see at least
+  {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions answered, so blanks, junk or omissions,
+  however placed, hide at most {round(39_672 * (1 - taxonomy.FULL_COVERAGE_MIN_SHARE))} of 39,672
+  questions from a ranked row: abstaining cannot buy more than about half a point (tested with an
+  oracle that knows the key and with a 75%-precise "unsure" signal on a full-size synthetic key).
 - **Verified** rows carry the scorer version, the answer key's sha256 and the data revision they
   were scored with. **Reported** rows cannot be re-scored: no per-question predictions exist.
   Ties: entries whose numbers are equal at the precision shown share a rank.
@@ -60,7 +75,16 @@ Every entry, reported or verified, is one run of a model and says:
   subset of images, the test part of a train/test split of MMAD) and says which part.
 - **Training exposure**: {_values(taxonomy.TRAINING_EXPOSURES)}: what the model saw in training that
   MMAD tests, as its authors declare it.
+- **Quantisation**: {_values(taxonomy.QUANTISATIONS)}: how the weights were held for the run
+  (an API model's is *{taxonomy.QUANTISATION_NOT_STATED}*). It does not decide the ranking; a quantised run is flagged.
 - **Measured by**: {_values(taxonomy.MEASURED_BY)}.
+
+**Stated or presumed.** For each of setting, protocol, coverage, training exposure and quantisation, a
+reported entry records whether a source it cites *states* the value or the board *presumes* it, and
+why. A presumed value carries a **{taxonomy.PRESUMED_MARK}** in its cell and leads the Flags cell; the row
+detail gives the reason. The default ranking keeps presumed rows, marked, because each presumption
+has a reason and dropping them would hide results no better known otherwise (the JUDO rows, the
+paper's 0-shot rows); *{ranking.STATED_ONLY}* in **Show** hides every row that rests on one.
 
 **The default ranking shows only comparable entries**: the *{taxonomy.OFFICIAL_PROTOCOL}* protocol,
 *{taxonomy.FULL_COVERAGE}* coverage, a {" or ".join(sorted(taxonomy.STANDARD_SETTINGS))} setting and
@@ -86,8 +110,20 @@ in any of these texts.
   scores, cells that do not average to the printed value); its confidence is low.
 - *subset run*, *run quantised (…)*, *differs from the paper's run*: what they say; the entry's notes
   give the details.
-- *protocol presumed official*: the source does not say how it scored; it tabulates its numbers
-  against the paper's.
+- *{taxonomy.PRESUMED_MARK} presumed: …*: the comparability fields the board presumes (see above).
+
+## Known wrong questions
+
+The official protocol scores every question as upstream does, errata included, so its numbers keep
+reproducing the authors'. Known wrong items are flagged in the dataset's `known_issue` column and in
+an export's `errata.json`; `mmad score` reports how many of them a file answered and its average
+without them, so you can see whether an erratum matters. Upstream has no question ids, so a
+question's erratum is keyed by its image and question type and resolved to its `<image>#<index>`
+id when the answer key is loaded (in upstream's order, Defect Localization is usually `#2`).
+
+{_question_errata()}
+- {len(mm.KNOWN_ISSUES)} images filed under the wrong category: {next(iter(mm.KNOWN_ISSUES.values()))}.
+{_subtask_errata()}
 
 """ + """
 ## How to make a prediction file

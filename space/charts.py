@@ -9,7 +9,7 @@ two bars, never one stacked bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -23,6 +23,11 @@ from .ranking import OVERALL, SHORT_TITLES, Row, View, numbers
 from .render import fixed, id_difference
 
 BAR_LIMIT = 30
+#: Most models in the radar: more polygons cannot be told apart.
+RADAR_LIMIT = 6
+#: One colour and one dash style per radar series, far apart in hue and lightness (Okabe–Ito, colour-blind safe).
+SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+SERIES_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 LABEL_CHARS = 48
 REFERENCE_COLORS = {"Human (expert)": "#2e7d32", "Human (ordinary)": "#f9a825", "Random Chance": "#9e9e9e"}
 KIND_COLORS = {"verified": "#1565c0", "reported": "#90a4ae", "synthetic": "#8e24aa", "not ranked": "#ffb74d"}
@@ -119,14 +124,14 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
             figure.add_trace(go.Bar(
                 y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
                 marker_color=color, error_x=_error_bars([(value, bounds[row.id]) for row, value in part]),
+                # each value inside its bar at the bar's base: clear of the error bar at the bar's end, and
+                # of the reference lines, which are drawn behind the bars
+                text=[fixed(value) for _, value in part], textposition="inside", insidetextanchor="start",
+                textfont={"color": "white" if kind in ("verified", "synthetic") else "#1a1a1a"},
+                constraintext="none", cliponaxis=False,
                 hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id} · 95% interval "
                                        f"{_interval_words(bounds[row.id])}") for row, _ in part],
                 hoverinfo="text+x"))
-    # the values as text right of each error bar (a bar's own outside text would sit under it)
-    figure.add_trace(go.Scatter(
-        y=[row.id for row, _ in shown], mode="text", text=["\u00a0" + fixed(value) for _, value in shown],
-        x=[max(value, bounds[row.id].high if bounds[row.id] else value) for row, value in shown],
-        textposition="middle right", cliponaxis=False, showlegend=False, hoverinfo="skip"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
                         ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)
     figure.update_layout(barmode="overlay")
@@ -138,7 +143,8 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
             missing.append(row.model)
             continue
         color = REFERENCE_COLORS.get(row.model, "#616161")
-        figure.add_vline(x=value, line_dash="dash", line_color=color,
+        # below the bars: a line never crosses a value label (they sit inside the bars, at their base)
+        figure.add_vline(x=value, line_dash="dash", line_color=color, layer="below",
                          annotation_text=plotly_text(f"{row.model} {fixed(value)}"), annotation_position="top",
                          annotation={"yshift": 16 * drawn, "font": {"color": color, "size": 11}})
         drawn += 1
@@ -150,20 +156,30 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
     return figure
 
 
-def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL) -> go.Figure:
-    """The 7 subtasks of the chosen rows (by id) on 0–100 axes, as in the paper's Figure 1."""
+def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL,
+                 names: Mapping[str, str] | None = None) -> go.Figure:
+    """The 7 subtasks of the chosen rows (by id, at most RADAR_LIMIT) on 0–100 axes, as in the paper's
+    Figure 1: each its own colour and dash style, named as in the picker (`names`: id → the picker's label)."""
     titles = [SUBTASK_TITLES[s] for s in SUBTASKS]
-    picked = [row for row in rows if row.id in chosen and numbers(row, view).subtasks]
-    names = unique_labels(picked)
+    by_id = {row.id: row for row in rows if numbers(row, view).subtasks}
+    picked = [by_id[row_id] for row_id in dict.fromkeys(chosen) if row_id in by_id][:RADAR_LIMIT]  # picker order
+    names = {**unique_labels(picked), **(names or {})}
     figure = go.Figure()
-    for row in picked:
+    for i, row in enumerate(picked):
         subtasks = numbers(row, view).subtasks
         values = [subtasks.get(s) for s in SUBTASKS]
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
         figure.add_trace(go.Scatterpolar(r=[*values, values[0]], theta=[*titles, titles[0]],
-                                         name=plotly_text(names[row.id]), fill="toself", opacity=0.55))
-    figure.update_layout(polar={"radialaxis": {"range": AXIS_RANGE}, "angularaxis": {"categoryarray": titles}},
-                         template="plotly_white", title=plotly_text(f"Per-subtask accuracy (%), {view}"), height=540,
-                         legend={"orientation": "h"})
+                                         name=plotly_text(names[row.id]), fill="toself", fillcolor=_tint(color),
+                                         line={"color": color, "dash": SERIES_DASHES[i % len(SERIES_DASHES)],
+                                               "width": 2.5}, marker={"color": color, "size": 6}))
+    # the tick labels sit on a line halfway between the first two subtask spokes, never on an axis or its title
+    figure.update_layout(polar={"radialaxis": {"range": AXIS_RANGE, "angle": 90 + 180 / len(titles),
+                                               "tickangle": 90 + 180 / len(titles), "tickvals": [20, 40, 60, 80],
+                                               "tickfont": {"size": 10, "color": "#666"}},
+                                "angularaxis": {"categoryarray": titles, "rotation": 90}},
+                         template="plotly_white", title=plotly_text(f"Per-subtask accuracy (%), {view}"), height=560,
+                         legend={"orientation": "h", "y": -0.12}, margin={"t": 90, "b": 60})
     if not picked:
         if not rows:
             return _empty(figure, "No entries match the search and filters.")
@@ -171,6 +187,12 @@ def radar_figure(rows: Sequence[Row], chosen: Sequence[str], view: str = OVERALL
             return _empty(figure, "Pick models above to compare their subtasks.")
         return _empty(figure, f"None of the picked models has per-subtask numbers for {view}.")
     return figure
+
+
+def _tint(color: str, alpha: float = 0.08) -> str:
+    """A hex colour as a faint rgba fill, so overlapping polygons leave every outline readable."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
 def category_heatmap(row: Row) -> go.Figure | None:

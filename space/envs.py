@@ -15,6 +15,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: The curated, reported entries shipped with the code (one JSON file per entry).
 REPORTED_DIR = PROJECT_ROOT / "submissions" / "reported"
 DEFAULT_STORE = PROJECT_ROOT / "submissions"
+#: The largest legitimate file, measured (benchmarks/bench_upload_size.py): the whole benchmark with
+#: 400-character raw replies is 18.1 MiB as JSONL and 27.2 MiB as an upstream answers JSON; the
+#: default leaves a margin over the latter. Longer replies: submit the letters, or raise MMAD_MAX_UPLOAD_MB.
+DEFAULT_MAX_UPLOAD_MB = 32
 
 
 def _flag(value: str | None) -> bool:
@@ -41,6 +45,8 @@ class Settings:
     max_upload_mb: float
     demo: bool
     rescore_on_start: bool
+    #: CPU seconds one upload may take to parse and score (space/worker.py).
+    score_cpu_seconds: int = 60
 
     @property
     def login_required(self) -> bool:
@@ -71,7 +77,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_token=env.get("MMAD_ADMIN_TOKEN") or None,
         local_user=env.get("MMAD_LOCAL_USER") or "local",  # never the OS user name: it would show on the page
         max_per_day=int(env.get("MMAD_MAX_PER_DAY") or 5),
-        max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or 50),
+        max_upload_mb=float(env.get("MMAD_MAX_UPLOAD_MB") or DEFAULT_MAX_UPLOAD_MB),
         demo=_flag(env.get("MMAD_DEMO")),
         rescore_on_start=_flag(env.get("MMAD_RESCORE_ON_START", "1")),
+        score_cpu_seconds=int(env.get("MMAD_SCORE_CPU_SECONDS") or 60),
     )

@@ -35,6 +35,8 @@ def row_from_reported(entry: Mapping[str, Any]) -> Row:
         training_exposure=entry.get("training_exposure", ""), measured_by=entry.get("measured_by", ""),
         setting_detail=entry.get("setting_detail") or "", protocol_detail=entry.get("protocol_detail") or "",
         coverage_detail=entry.get("coverage_detail") or "", training_detail=entry.get("training_detail") or "",
+        quantisation=entry.get("quantisation") or "", quantisation_detail=entry.get("quantisation_detail") or "",
+        basis={name: dict(part) for name, part in (entry.get("basis") or {}).items()},
         link=entry.get("link") or "", model_version=entry.get("model_version") or "", size=entry.get("size"),
         type=entry.get("type", ""), run_note=entry.get("run_note") or "", notes=entry.get("notes") or "",
         flags=list(entry.get("flags") or []), sources=[dict(s) for s in entry.get("sources") or []],
@@ -55,19 +57,18 @@ def _strict_gap(official: Any, strict: Any) -> float | None:
 
 
 def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result: Mapping[str, Any], *,
-                        synthetic: bool = False, caveats: Sequence[str] = ()) -> Row:
+                        synthetic: bool = False, caveats: Sequence[str] = (), scored_on: str = "") -> Row:
     """A verified submission: its metadata as entered, its numbers as the scorer computed them.
 
     Coverage follows `taxonomy.coverage_of` (full only at FULL_COVERAGE_MIN_SHARE of the questions
     answered); a `synthetic` row (demo key) is labelled so and never ranked, and neither is a row with
-    `caveats` (the board's reasons, e.g. another answer key) or hedged replies (STRICT_GAP_MAX_POINTS).
+    `caveats` (the board's reasons, e.g. another answer key; `scored_on` then names that key for the
+    Status badge) or hedged replies (STRICT_GAP_MAX_POINTS).
     """
     official, strict = result["official"], result.get("strict", {})
-    caveats = list(caveats)
     gap = _strict_gap(official.get("average"), strict.get("average"))
-    if gap is not None and gap > taxonomy.STRICT_GAP_MAX_POINTS:
-        caveats.append(f"official average {gap:.2f} points above strict: replies the strict protocol "
-                       "cannot read as one offered letter")
+    hedging = (f"official average {gap:.2f} points above strict: replies the strict protocol cannot read as one "
+               "offered letter") if gap is not None and gap > taxonomy.STRICT_GAP_MAX_POINTS else ""
     answered = official.get("coverage")
     coverage, coverage_detail, _ = taxonomy.coverage_of(result)
     setting = metadata.get("setting") or ""
@@ -81,12 +82,28 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
         notes=metadata.get("notes", ""), by_source=dict(official.get("sources", {})),
         detection=detection_of(official), strict_average=strict.get("average"),
         strict_by_source=dict(strict.get("sources", {})), answered=answered,
-        categories=dict(official.get("categories", {})), synthetic=synthetic, caveats=caveats,
+        categories=dict(official.get("categories", {})), synthetic=synthetic, caveats=list(caveats),
+        hedging=hedging, scored_on=scored_on,
         scorer=f"{official.get('scorer_version', '?')} · key {str(official.get('answer_key_sha256', ''))[:12]}"
                f" · data {result.get('data_revision', '?')}",
         submitted=f"{metadata.get('user', '?')} on {str(metadata.get('submitted_at', '?'))[:10]}",
         updated=result.get("scored_at", ""), uncertainty=intervals.of_submission(result),
     )
+
+
+def scored_on(key: KeyInfo | None, result: Mapping[str, Any]) -> str:
+    """What a stored result was scored against, when that is not this board's full answer key (else "").
+
+    The Status badge says this instead of "verified" (demo-key rows are labelled synthetic instead)."""
+    if key is None:
+        return "unchecked: no answer key here"
+    if key.demo:
+        return ""
+    if str((result.get("official") or {}).get("answer_key_sha256") or "") != key.key.sha256:
+        return "scored on another key"
+    if key.unranked_because:
+        return f"scored on a {len(key.key):,}-question key"
+    return ""
 
 
 class Board:
@@ -107,7 +124,8 @@ class Board:
     def _row(self, stored: Stored) -> Row:
         return row_from_submission(stored.id, stored.metadata, stored.result,
                                    synthetic=self.key is not None and self.key.demo,
-                                   caveats=key_caveats(self.key, stored.result))
+                                   caveats=key_caveats(self.key, stored.result),
+                                   scored_on=scored_on(self.key, stored.result))
 
     def reload(self) -> None:
         """Read every stored submission again (start-up, refresh, after a re-score)."""
@@ -128,6 +146,14 @@ class Board:
 
 
 def load_reported(folder: str | Path) -> list[dict]:
-    """Every curated entry in a folder, in file-name order."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(folder).glob("*.json"))]
+    """Every curated entry in a folder, in file-name order; an entry off the taxonomy (a value it does not
+    know, a comparability field without its stated/presumed basis) stops the board from starting."""
+    entries = []
+    for path in sorted(Path(folder).glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        problems = taxonomy.reported_problems(entry)
+        if problems:
+            raise ValueError(f"{path.name}: {'; '.join(problems[:3])}")
+        entries.append(entry)
+    return entries
 

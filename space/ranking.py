@@ -31,8 +31,10 @@ VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
 SIZE_BUCKETS: tuple[str, ...] = ("≤ 10B", "10–40B", "> 40B", "unknown")
 TYPES: tuple[str, ...] = ("open", "API", "industrial-specialised")
 COMPARABLE_ONLY = "comparable only (default)"
+#: Comparable rows none of whose comparability fields the board presumes (`taxonomy.presumptions`).
+STATED_ONLY = "comparability: stated only"
 ALL_ENTRIES = "all entries"
-SHOW_CHOICES: tuple[str, ...] = (COMPARABLE_ONLY, ALL_ENTRIES)
+SHOW_CHOICES: tuple[str, ...] = (COMPARABLE_ONLY, STATED_ONLY, ALL_ENTRIES)
 #: What the Rank column says for rows that are shown but not ranked.
 UNRANKED_MARK = {"reference": "ref", "synthetic": "demo", "other": "—"}
 
@@ -69,6 +71,9 @@ class Row:
     protocol_detail: str = ""
     coverage_detail: str = ""
     training_detail: str = ""
+    quantisation: str = ""
+    quantisation_detail: str = ""
+    basis: dict[str, dict] = field(default_factory=dict)  # reported: stated or presumed, per comparability field
     link: str = ""
     model_version: str = ""
     size: str | None = None
@@ -84,7 +89,9 @@ class Row:
     answered: float | None = None    # verified: % of the questions answered
     categories: dict[str, dict] = field(default_factory=dict)  # verified: the scorer's per-category breakdown
     synthetic: bool = False          # verified against the synthetic demo key
-    caveats: list[str] = field(default_factory=list)  # verified: why its score cannot rank (key, hedging)
+    caveats: list[str] = field(default_factory=list)  # verified: why its score cannot rank (the key)
+    hedging: str = ""                # verified: official far above strict (replies the strict protocol cannot read)
+    scored_on: str = ""              # verified, not on this board's full key: what it was scored against
     scorer: str = ""
     submitted: str = ""
     updated: str = ""
@@ -97,28 +104,46 @@ class Row:
 
     @property
     def kind(self) -> str:
-        """reference / synthetic / verified / reported: what the Status column and the charts say."""
+        """reference / synthetic / unverified / verified / reported: what the Status column and the charts say.
+
+        "verified" only for a score checked against this board's full answer key; a result scored on any
+        other key (a subset, a synthetic root, another key's hash, no key here) is "unverified"."""
         if self.status == "reference":
             return "reference"
-        return "synthetic" if self.synthetic else self.status
+        if self.synthetic:
+            return "synthetic"
+        return "unverified" if self.status == "verified" and self.scored_on else self.status
 
     @property
     def comparable(self) -> bool:
         """Belongs in the default view (reference lines always do; they are just never ranked)."""
-        return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats)
+        return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats
+                                               and not self.hedging)
+
+    @property
+    def presumed(self) -> dict[str, str]:
+        """Comparability field → why the board presumes its value (empty: every value is stated)."""
+        return taxonomy.presumptions({"basis": self.basis})
+
+    def marked(self, name: str) -> str:
+        """A comparability value as a cell shows it: followed by the presumption mark when presumed."""
+        value = getattr(self, name) or "–"
+        return f"{value} {taxonomy.PRESUMED_MARK}" if name in self.presumed else value
 
     @property
     def ranked(self) -> bool:
         return self.kind in ("verified", "reported") and self.comparable
 
     def not_ranked_because(self) -> list[str]:
-        """Why a row shown on the board has no rank (empty when it is ranked)."""
+        """Why a row shown on the board has no rank (empty when it is ranked), the real cause first: what
+        the score was computed against, then what was run (coverage, setting, …), then hedged replies
+        (a 40-question run is "subset" before it is "hedged")."""
         if self.status == "reference":
             return ["reference line"]
         reasons = [*self.caveats, *taxonomy.why_not_comparable(self.taxonomy_fields())]
         if self.synthetic:
             reasons.insert(0, "scored against the synthetic demo key, not MMAD")
-        return reasons
+        return reasons + ([self.hedging] if self.hedging else [])
 
 
 def params_billions(size: str | None) -> float | None:
@@ -165,6 +190,8 @@ class Filters:
 def matches(row: Row, filters: Filters, *, search: bool = True) -> bool:
     """Whether a row passes the controls (`search=False`: every control but the search box)."""
     if search and not _search_hit(row, filters.search):
+        return False
+    if filters.show == STATED_ONLY and row.presumed:
         return False
     if row.status == "reference":
         return filters.show_reference
@@ -310,8 +337,10 @@ def ordered(board: View, sort_by: str = "Average") -> list[Row]:
 
 
 def counts(rows: Sequence[Row]) -> dict[str, int]:
-    """The header's numbers: verified (real), demo, reported, reference lines, ranked by default."""
+    """The header's numbers: verified (on this board's full key), demo, scored on another key, reported,
+    reference lines, ranked by default."""
     return {"verified": sum(r.kind == "verified" for r in rows), "synthetic": sum(r.kind == "synthetic" for r in rows),
+            "unverified": sum(r.kind == "unverified" for r in rows),
             "reported": sum(r.kind == "reported" for r in rows), "reference": sum(r.kind == "reference" for r in rows),
             "ranked": sum(r.ranked for r in rows)}
 

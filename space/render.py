@@ -17,6 +17,7 @@ import pandas as pd
 
 from mmad_dataset import SOURCES, SUBTASKS
 
+from . import taxonomy
 from .intervals import NOT_STORED, SHORT, Interval
 from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Numbers, Row, View,
                       cell_number, numbers, ordered)
@@ -24,6 +25,13 @@ from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
                 "synthetic": SYNTHETIC_LABEL}
+
+
+def status_badge(row: Row) -> str:
+    """The Status column's word: "✓ verified" only on this board's full key, else what it was scored on."""
+    return row.scored_on if row.kind == "unverified" else STATUS_BADGE.get(row.kind, row.kind)
+
+
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
 #: The Average's 95% interval as text ("74.49–75.35", or why there is none).
 CI_COLUMN = "95% CI"
@@ -32,21 +40,32 @@ BOUND_COLUMNS: tuple[str, ...] = ("Average CI low", "Average CI high", "Rank bes
                                   "Strict avg CI low", "Strict avg CI high")
 RANK_BOUNDS = ("Rank best", "Rank worst")
 CI_BOUNDS = tuple(c for c in BOUND_COLUMNS if c not in RANK_BOUNDS)
-#: Size, Setting and Measured by come right after the average so they fit at 1,280 px.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",
-    "Answered", "Type", "Training exposure", "Protocol", "Coverage", "Status", "Overkill", "Miss", "Sources", "Flags",
+    "Answered", "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss",
+    "Sources", "Flags",
 )
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",
-    "Answered", "Type", "Training exposure", "Sources", "Flags",
-)
+#: Column sets sized to fit the window: Overview fits 1,280 px whole, the others a 1,920 px window.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "Overview": ("Average", CI_COLUMN, "Size", "Setting", *SUBTASK_COLUMNS),
+    "Subtasks": ("Average", CI_COLUMN, *SUBTASK_COLUMNS, "Strict avg", "Answered"),
+    "Detection": ("Average", "Anomaly Disc.", "Overkill", "Miss", "Strict avg", "Answered", "Size", "Measured by"),
+    "Provenance": ("Average", "Status", "Measured by", "Training exposure", "Coverage", "Not ranked because",
+                   "Sources", "Flags"),
+}
+DEFAULT_PRESET = "Overview"
+DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-WIDTHS: dict[str, int] = {"Rank": 92, "Model": 230, "Average": 78, CI_COLUMN: 108, "Size": 58, "Setting": 132,
-                          "Measured by": 156, "Not ranked because": 300, "Answered": 88, "Type": 120, "Training exposure": 130,
-                          "Protocol": 90, "Coverage": 150, "Status": 110, "Sources": 300, "Flags": 200,
-                          ID_COLUMN: 200}
+#: Long text columns end in an ellipsis (whole text in the row detail); Average, its interval and the seven
+#: subtasks fit at 1,280 px, Size and Setting too at 1,920 px.
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 96, CI_COLUMN: 104, "Size": 58, "Setting": 96,
+                          "Measured by": 150, "Not ranked because": 280, "Answered": 88, "Type": 110,
+                          "Training exposure": 150, "Protocol": 90, "Coverage": 150, "Quantisation": 110,
+                          "Status": 150, "Sources": 260, "Flags": 200,
+                          ID_COLUMN: 240}
+#: Marks the column the rows are ordered by ("Average ▼").
+SORT_MARK = " ▼"
 MARKDOWN_COLUMNS = frozenset({"Model", "Sources", "Flags", "Not ranked because"})
 
 
@@ -87,6 +106,12 @@ def link_cell(text: Any, url: Any) -> str:
     return f"[{label}]({target})" if target else label
 
 
+def row_url(row_id: str) -> str:
+    """The relative link that opens the board on one row's detail (`?row=<id>`, read by `space.ui.links`);
+    relative, so it works on a Space, locally and behind a proxy."""
+    return f"?row={quote(row_id, safe='')}"
+
+
 def fixed(value: float | None, suffix: str = "") -> str:
     """Two decimals always ("75.00", not "75"); an en dash when there is no number."""
     return "–" if value is None or pd.isna(value) else f"{float(value):.2f}{suffix}"
@@ -107,6 +132,11 @@ def bound_fields(row: Row, board: View, nums: Numbers) -> list[float | int | Non
             strict and strict.high]
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 entry", "2 entries", "0 entries": the count and the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 # --- tables -------------------------------------------------------------------------------------
 
 def _sources_cell(row: Row) -> str:
@@ -123,15 +153,15 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     """Every column of one row as shown (markdown cells escaped; numbers left numeric for sorting)."""
     nums = numbers(row, board.view)
     record: dict[str, Any] = {
-        "Rank": board.rank_text(row), "Model": link_cell(row.model, row.link), "Size": row.size or "–",
-        "Setting": row.setting or "–", "Measured by": row.measured_by or "–",
+        "Rank": board.rank_text(row), "Model": model_cell(row), "Size": row.size or "–",
+        "Setting": row.marked("setting"), "Measured by": row.measured_by or "–",
         "Not ranked because": escape_markdown("; ".join(row.not_ranked_because()) if row.kind != "reference" else ""),
-        "Type": row.type or "–", "Training exposure": row.training_exposure or "–",
-        "Protocol": row.protocol or "–",
-        "Coverage": " ".join(filter(None, [row.coverage, f"({row.coverage_detail})" if row.coverage_detail else ""]))
-                    or "–",
-        "Status": STATUS_BADGE.get(row.kind, row.kind), "Sources": _sources_cell(row),
-        "Flags": escape_markdown("; ".join(row.flags)), ID_COLUMN: row.id,
+        "Type": row.type or "–", "Training exposure": row.marked("training_exposure"),
+        "Protocol": row.marked("protocol"), "Quantisation": row.marked("quantisation"),
+        "Coverage": " ".join(filter(None, [row.marked("coverage"),
+                                           f"({row.coverage_detail})" if row.coverage_detail else ""])),
+        "Status": status_badge(row), "Sources": _sources_cell(row),
+        "Flags": escape_markdown("; ".join(all_flags(row))), ID_COLUMN: row.id,
         CI_COLUMN: interval_text(nums.interval, row),
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
@@ -139,20 +169,35 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
     return record
 
 
+def all_flags(row: Row) -> list[str]:
+    """The row's flags, led by which comparability fields the board presumes (the detail says why)."""
+    presumed = ", ".join(name.replace("_", " ") for name in row.presumed)
+    return [f"{taxonomy.PRESUMED_MARK} presumed: {presumed}"] * bool(presumed) + row.flags
+
+
+def model_cell(row: Row) -> str:
+    """The model's name (linked), followed by the presumption mark when the board presumes any of its
+    comparability fields, so every column preset shows it (the Flags column and the detail say which)."""
+    return link_cell(row.model, row.link) + (f" {taxonomy.PRESUMED_MARK}" if row.presumed else "")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", "–") or (isinstance(value, float) and pd.isna(value))
+
+
 def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average", *,
           bounds: bool = False) -> pd.DataFrame:
-    """The board as a DataFrame: chosen columns in a fixed order, ID last. "Not ranked because" is
-    dropped when no shown row has a reason, so the default view spends no width on it. `bounds` adds
-    `BOUND_COLUMNS` before the ID (the API's table)."""
+    """The board as a DataFrame: chosen columns in a fixed order, ID last. A chosen column that is empty in
+    every shown row (e.g. "Not ranked because" in the default view) is dropped, so it spends no width.
+    `bounds` adds `BOUND_COLUMNS` before the ID (the API's table)."""
     rows = ordered(board, sort_by)
     records = [display_record(row, board) for row in rows]
     repeated = _repeated_runs(rows)
     for row, record in zip(rows, records):
         if row.id in repeated:
             record["Model"] += f" · *{escape_markdown(repeated[row.id])}*"
-    shown = [c for c in OPTIONAL_COLUMNS if c in columns]
-    if "Not ranked because" in shown and not any(r["Not ranked because"] for r in records):
-        shown.remove("Not ranked because")
+    shown = [c for c in OPTIONAL_COLUMNS if c in columns
+             and (c == "Average" or not all(_empty(r[c]) for r in records))]
     names = [*FIXED_COLUMNS, *shown, *(BOUND_COLUMNS if bounds else ()), ID_COLUMN]
     return _integer_ranks(pd.DataFrame.from_records(records, columns=names), RANK_BOUNDS)
 
@@ -175,18 +220,38 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
 
 #: Rank-cell shading of alternate tie bands (rows in one band cannot be told apart from their neighbours).
 BAND_SHADE = "background-color: #dbe7f5"
+HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
 
 
-def styled(frame: pd.DataFrame, bands: Mapping[str, int] | None = None):
-    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; the Rank
-    cells of odd tie bands (`bands`: row id → band) shaded, so rows that are statistically tied share a shade."""
-    formats = {c: (lambda v: fixed(v)) for c in frame.columns if c in ACCURACY_COLUMNS}
-    formats.update({c: (lambda v: fixed(v, "%")) for c in frame.columns if c in PERCENT_COLUMNS})
-    style = frame.style.format(formats)
-    if bands and not frame.empty:
-        shades = [BAND_SHADE if bands.get(row_id, 0) % 2 else "" for row_id in frame[ID_COLUMN]]
-        style = style.apply(lambda _: shades, subset=["Rank"], axis=0)
-    return style
+def headers(frame: pd.DataFrame, sort_by: str = "Average") -> list[str]:
+    """What the page's table heads its columns with: the sorted column marked ("Average ▼"), and the Rank
+    column saying what it ranks by (always the view's average, whatever the order)."""
+    return [f"{c}{SORT_MARK}" if c == sort_by else "Rank (by Average)" if c == "Rank" else c for c in frame.columns]
+
+
+def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = "",
+           bands: Mapping[str, int] | None = None):
+    """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; with `sort_by`
+    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background; the Rank
+    cells of odd tie bands (`bands`: row id → band) are shaded, so rows that are statistically tied share a
+    shade."""
+    names = headers(frame, sort_by) if sort_by else list(frame.columns)
+    shown = frame.set_axis(names, axis="columns")
+    formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
+    formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
+    style = shown.style.format(formats)
+    if frame.empty or ID_COLUMN not in frame.columns or not (highlight or bands):
+        return style
+    ids, is_rank = list(frame[ID_COLUMN]), [c == "Rank" for c in frame.columns]
+
+    def cells(record: pd.Series) -> list[str]:
+        row_id = ids[record.name]
+        if highlight and row_id == highlight:
+            return [HIGHLIGHT] * len(is_rank)
+        band = BAND_SHADE if bands and bands.get(row_id, 0) % 2 else ""
+        return [band if rank else "" for rank in is_rank]
+
+    return style.apply(cells, axis=1)
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -202,7 +267,8 @@ def column_widths(frame: pd.DataFrame) -> list[str]:
 
 EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size", "type", "setting",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
-               "training_detail", "measured_by", "not_ranked_because", "run_note", "notes", "flags", "sources")
+               "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by",
+               "not_ranked_because", "run_note", "notes", "flags", "sources")
 
 
 def _integer_ranks(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -217,18 +283,22 @@ EXPORT_BOUNDS = ("average_ci_low", "average_ci_high", "rank_best", "rank_worst",
                  "strict_average_ci_high")
 
 
-def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
-    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised."""
+def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
+    """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised, and the
+    board's snapshot id on every row (so a saved file says which state of the board it is)."""
     records = []
     for row in ordered(board, sort_by):
         nums = numbers(row, board.view)
         text = {
             "id": row.id, "rank": board.rank_text(row), "model": row.model, "model_version": row.model_version,
-            "link": row.link, "status": STATUS_BADGE.get(row.kind, row.kind), "size": row.size or "",
+            "link": row.link, "status": status_badge(row), "size": row.size or "",
             "type": row.type, "setting": row.setting, "setting_detail": row.setting_detail,
             "protocol": row.protocol, "protocol_detail": row.protocol_detail, "coverage": row.coverage,
             "coverage_detail": row.coverage_detail, "training_exposure": row.training_exposure,
-            "training_detail": row.training_detail, "measured_by": row.measured_by,
+            "training_detail": row.training_detail, "quantisation": row.quantisation,
+            "quantisation_detail": row.quantisation_detail,
+            "presumed": "; ".join(f"{name}: {reason}" for name, reason in row.presumed.items()),
+            "measured_by": row.measured_by,
             "not_ranked_because": "; ".join(row.not_ranked_because()), "run_note": row.run_note,
             "notes": row.notes, "flags": "; ".join(row.flags),
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
@@ -239,18 +309,37 @@ def plain_table(board: View, sort_by: str = "Average") -> pd.DataFrame:
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
                         "scorer": inert_cell(row.scorer), **bounds,
-                        "no_interval_because": "" if nums.interval else row.uncertainty.missing_because or NOT_STORED})
+                        "no_interval_because": "" if nums.interval else row.uncertainty.missing_because or NOT_STORED,
+                        "snapshot": snapshot})
     frame = pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
                                                         "answered_percent", "scorer", *EXPORT_BOUNDS,
-                                                        "no_interval_because"])
+                                                        "no_interval_because", "snapshot"])
     return _integer_ranks(frame, ("rank_best", "rank_worst"))
 
 
 # --- row detail ----------------------------------------------------------------------------------
 
-def _line(label: str, value: Any, detail: Any = "") -> str:
+def _line(label: str, value: Any, detail: Any = "", presumed: str = "") -> str:
     text = escape_markdown(value) or "–"
-    return f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    line = f"- **{label}:** {text}" + (f" ({escape_markdown(detail)})" if detail else "")
+    return line + (f" · {taxonomy.PRESUMED_MARK} *presumed:* {escape_markdown(presumed)}" if presumed else "")
+
+
+#: Comparability field → its label in the row detail and the field holding its detail text.
+DETAIL_LABELS: dict[str, tuple[str, str]] = {
+    "setting": ("Setting", "setting_detail"), "protocol": ("Protocol", "protocol_detail"),
+    "coverage": ("Coverage", "coverage_detail"), "training_exposure": ("Training exposure", "training_detail"),
+    "quantisation": ("Quantisation", "quantisation_detail"),
+}
+
+
+def _comparability_lines(row: Row) -> list[str]:
+    """One line per comparability field, each presumed value marked and followed by the reason (a verified
+    row, which records no quantisation, shows none)."""
+    presumed = row.presumed
+    shown = [name for name in taxonomy.COMPARABILITY_FIELDS if name != "quantisation" or row.quantisation]
+    return [_line(DETAIL_LABELS[name][0], getattr(row, name), getattr(row, DETAIL_LABELS[name][1]),
+                  presumed.get(name, "")) for name in shown]
 
 
 def _source_line(number: int, source: Mapping[str, Any]) -> str:
@@ -293,13 +382,12 @@ def detail_markdown(row: Row, board: View) -> str:
     """The row-detail panel: why the row is there, where each number comes from, its per-source numbers."""
     nums = numbers(row, board.view)
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{STATUS_BADGE.get(row.kind, row.kind)} · {_standing(row, board)} · average "
-             f"**{fixed(nums.average, '%')}** ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}`", "",
+             f"{status_badge(row)} · {_standing(row, board)} · average **{fixed(nums.average, '%')}**"
+             f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}` · "
+             f"[link to this row]({row_url(row.id)})", "",
              *_interval_lines(row, nums),
-             _line("Setting", row.setting, row.setting_detail), _line("Protocol", row.protocol, row.protocol_detail),
-             _line("Coverage", row.coverage, row.coverage_detail),
-             _line("Training exposure", row.training_exposure, row.training_detail),
-             _line("Measured by", row.measured_by), _line("Size", row.size), _line("Type", row.type)]
+             *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size),
+             _line("Type", row.type)]
     if row.model_version:
         lines.append(_line("Model version", row.model_version))
     if row.status == "verified":
@@ -308,7 +396,7 @@ def detail_markdown(row: Row, board: View) -> str:
                   f"{fixed(row.strict_average, '%')}", _line("Scored with", row.scorer)]
     lines += ["", f"**Run note:** {escape_markdown(row.run_note) or '–'}",
               "", f"**Notes:** {escape_markdown(row.notes) or '–'}",
-              "", f"**Flags:** {escape_markdown('; '.join(row.flags)) or 'none'}"]
+              "", f"**Flags:** {escape_markdown('; '.join(all_flags(row))) or 'none'}"]
     if row.sources:
         lines += ["", "#### Sources (primary first)", "",
                   "| # | Source | Kind | Locator | Own run? | Conf. | As printed |",

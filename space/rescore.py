@@ -10,13 +10,15 @@ commit. A file that no longer validates keeps its previous result and is reporte
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mmad_dataset import MMADError
 
 from eval import SCORER_VERSION
 
-from .scoring import KeyInfo, score_bytes
+from . import worker
+from .scoring import KeyInfo
 from .storage import Store, Stored, rescored_files
 
 
@@ -25,9 +27,11 @@ class RescoreReport:
     rescored: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
-    def summary(self) -> str:
+    def summary(self, quote: Callable[[str], str] = str) -> str:
+        """Counts, then one line per failure. A reason can quote a stored file's text: `quote` makes it
+        inert where the summary is rendered (the Space shows it as markdown)."""
         lines = [f"Re-scored {len(self.rescored)} submission(s); {len(self.failed)} failed."]
-        lines += [f"- `{sid}`: {reason}" for sid, reason in self.failed.items()]
+        lines += [f"- `{sid}`: {quote(reason)}" for sid, reason in self.failed.items()]
         return "\n".join(lines)
 
 
@@ -40,15 +44,16 @@ def stale(submissions: list[Stored], key: KeyInfo) -> list[Stored]:
     return [stored for stored in submissions if is_stale(stored.result, key)]
 
 
-def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int,
-                submissions: list[Stored] | None = None) -> RescoreReport:
+def rescore_all(store: Store, key: KeyInfo, *, max_bytes: int, submissions: list[Stored] | None = None,
+                cpu_seconds: int = worker.DEFAULT_CPU_SECONDS) -> RescoreReport:
     """Score stored submissions again (default: every one) and replace their results, keeping the
-    old ones as history."""
+    old ones as history. Each file is scored in the CPU-limited worker: a pathological one fails alone."""
     report = RescoreReport()
     updates: dict[str, bytes] = {}
     for stored in store.list() if submissions is None else submissions:
         try:
-            result = score_bytes(store.predictions(stored), key, max_bytes=max_bytes)
+            result = worker.score_isolated(store.predictions(stored), key, max_bytes=max_bytes,
+                                           cpu_seconds=cpu_seconds).result
         except MMADError as exc:
             report.failed[stored.id] = str(exc)
             continue
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         store = LocalStore(args.store or settings.store_dir)
     chosen = stale(store.list(), key) if args.stale_only else None
-    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes, submissions=chosen)
+    report = rescore_all(store, key, max_bytes=settings.max_upload_bytes, submissions=chosen,
+                         cpu_seconds=settings.score_cpu_seconds)
     print(f"{store.describe()}: {report.summary()}")
     return 1 if report.failed else 0

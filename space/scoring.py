@@ -103,7 +103,7 @@ def score_parsed(parsed: Predictions, info: KeyInfo) -> dict:
 
 
 def score_bytes(predictions: bytes, info: KeyInfo, *, max_bytes: int) -> dict:
-    """`score_parsed` of raw bytes (the re-scorer's entry point)."""
+    """`score_parsed` of raw bytes, in this process (tests, benchmarks; the Space scores in `space.worker`)."""
     return score_parsed(parse(predictions, info, max_bytes=max_bytes), info)
 
 

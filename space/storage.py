@@ -35,6 +35,8 @@ from typing import Protocol
 
 from mmad_dataset import MMADError
 
+from . import schema as schema_module
+
 VERIFIED = "verified"
 INDEX = "index"
 SUBMISSION_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{10}")
@@ -142,21 +144,19 @@ class Store(Protocol):
     def refresh(self) -> None: ...
 
 
-def _read_json(path: Path) -> dict:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    return data
+def _read_json(path: Path, schema: type[schema_module.BaseModel]) -> dict:
+    """A stored file that fits its schema (`space.schema`); ValueError naming the file and the problem."""
+    try:
+        return schema_module.checked(path.read_bytes(), schema)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
 
 
 def _read_submission(path: Path) -> Stored:
     """One submission folder; raises ValueError/OSError when a file is missing, unparsable or misshapen."""
-    metadata, result = _read_json(path / "metadata.json"), _read_json(path / "result.json")
-    official = result.get("official")
-    average = official.get("average") if isinstance(official, dict) else None
-    if not isinstance(metadata.get("model_name"), str) or type(average) not in (int, float):
-        raise ValueError("metadata.json has no model_name or result.json no official average")
-    history = tuple(_read_json(p) for p in sorted((path / "history").glob("*.json")))
+    metadata = _read_json(path / "metadata.json", schema_module.Metadata)
+    result = _read_json(path / "result.json", schema_module.Result)
+    history = tuple(_read_json(p, schema_module.Result) for p in sorted((path / "history").glob("*.json")))
     return Stored(path.name, metadata, result, history)
 
 
@@ -238,7 +238,7 @@ class LocalStore:
     @staticmethod
     def _claim_record(path: Path) -> dict:
         try:
-            return _read_json(path)
+            return _read_json(path, schema_module.Claim)
         except (OSError, ValueError):
             return {}
 

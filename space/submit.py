@@ -11,6 +11,7 @@ normalised model name, and the store's claims index makes that hold across app i
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import unicodedata
@@ -22,11 +23,12 @@ from pathlib import Path
 
 from mmad_dataset import MMADError
 
-from . import taxonomy
+from . import taxonomy, worker
+from .envs import DEFAULT_MAX_UPLOAD_MB
 from .messages import bounded, prefix
 from .ranking import TYPES, params_billions
 from .render import safe_url
-from .scoring import KeyInfo, content_hash, now_iso, parse, score_parsed
+from .scoring import KeyInfo, now_iso
 from .storage import DuplicateSubmission, Files, Store, Stored, new_submission_id
 
 LIMITS = {"model_name": 120, "link": 500, "license": 80, "size": 16, "notes": 2000}
@@ -125,7 +127,8 @@ class Submitter:
     store: Store
     key: KeyInfo | None
     max_per_day: int = 5
-    max_bytes: int = 50 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    cpu_seconds: int = worker.DEFAULT_CPU_SECONDS
     clock: Callable[[], datetime] = utc_now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     attempts: deque = field(default_factory=lambda: deque(maxlen=ATTEMPTS_KEPT), repr=False)
@@ -143,15 +146,20 @@ class Submitter:
             self._known = [s.metadata for s in self.store.list()]
         return [*self._known, *self._pending.values()]
 
-    def _check_quota(self, user: str, metadata: dict, digests: set[str], now: datetime) -> None:
-        stored = self._stored_metadata()
+    def _check_daily(self, user: str, now: datetime) -> None:
+        """At most `max_per_day` in any 24 hours, as this instance knows the store (the store's daily
+        slots, `_save_in_a_daily_slot`, make the limit hold across instances)."""
         since = now_iso(now - timedelta(days=1))
-        recent = sorted(m["submitted_at"] for m in stored
+        recent = sorted(m["submitted_at"] for m in self._stored_metadata()
                         if m.get("user") == user and str(m.get("submitted_at", "")) >= since)
         if len(recent) >= self.max_per_day:
             raise SubmissionRejected(
                 f"rate limit: {prefix(user)} already submitted {len(recent)} times in the last 24 hours "
                 f"(limit {self.max_per_day}); try again 24 h after {recent[0]}")
+
+    def _check_quota(self, user: str, metadata: dict, digests: set[str], now: datetime) -> None:
+        self._check_daily(user, now)
+        stored = self._stored_metadata()
         name = normalised_name(metadata["model_name"])
         for other in stored:
             if digests & {other.get("content_sha256"), other.get("predictions_sha256")}:
@@ -215,35 +223,70 @@ class Submitter:
             raise SubmissionRejected("no answer key is configured, so nothing can be scored (see the Submit tab)")
         metadata = clean_metadata(raw_metadata)
         content = _read_upload(upload, self.max_bytes)
-        parsed = parse(content, self.key, max_bytes=self.max_bytes)
-        digest = content_hash(parsed)
-        digests = {digest, parsed.sha256}
+        with self._lock:
+            self._check_daily(user, now)  # before spending a worker on the file
+        scored = worker.score_isolated(content, self.key, max_bytes=self.max_bytes, cpu_seconds=self.cpu_seconds)
+        digests = {scored.content_sha256, scored.predictions_sha256}
         with self._lock:
             self._check_quota(user, metadata, digests, now)
-        result = score_parsed(parsed, self.key)
         submission_id = new_submission_id(now)
         name = predictions_name(content)
-        metadata.update({"user": user, "submitted_at": now_iso(now), "predictions_sha256": parsed.sha256,
-                         "content_sha256": digest, "predictions_file": name, "submission_id": submission_id})
-        files = Files.for_submission(submission_id, content, name, metadata, result,
-                                     claims=(f"content-{digest}", _name_claim(user, metadata)))
+        metadata.update({"user": user, "submitted_at": now_iso(now), "predictions_sha256": scored.predictions_sha256,
+                         "content_sha256": scored.content_sha256, "predictions_file": name,
+                         "submission_id": submission_id})
+        claims = [f"content-{scored.content_sha256}", _name_claim(user, metadata), _score_claim(user, scored.result)]
         with self._lock:
             self._check_quota(user, metadata, digests, now)
             self._pending[submission_id] = metadata
-        stored = False
         try:
-            self.store.save(files)  # outside the lock: a slow Hub commit holds up nobody else
-            stored = True
-        except DuplicateSubmission as exc:
-            if exc.claim.startswith("content-"):
-                raise SubmissionRejected(_duplicate_content(exc.existing)) from None
-            raise SubmissionRejected(_duplicate_name(user, exc.existing)) from None
+            self._save_in_a_daily_slot(submission_id, content, name, metadata, scored.result, claims, user, now)
         finally:
             with self._lock:
                 self._pending.pop(submission_id, None)
-                if stored and self._known is not None:
+        return Stored(submission_id, metadata, scored.result)
+
+    def _save_in_a_daily_slot(self, submission_id: str, content: bytes, name: str, metadata: dict, result: dict,
+                              claims: list[str], user: str, now: datetime) -> None:
+        """Store with one of the user's `max_per_day` slots of the UTC day: the slots are claims, so the
+        daily limit is a property of the store and holds across app instances (outside the lock: a slow
+        Hub commit holds up nobody else)."""
+        for slot in range(self.max_per_day):
+            files = Files.for_submission(submission_id, content, name, metadata, result,
+                                         claims=(*claims, _daily_claim(user, now, slot)))
+            try:
+                self.store.save(files)
+            except DuplicateSubmission as exc:
+                if exc.claim.startswith("daily-"):
+                    continue
+                raise SubmissionRejected(_duplicate_message(exc, user)) from None
+            with self._lock:
+                if self._known is not None:
                     self._known.append(metadata)
-        return Stored(submission_id, metadata, result)
+            return
+        raise SubmissionRejected(f"rate limit: {prefix(user)} already submitted {self.max_per_day} times on "
+                                 f"{now:%Y-%m-%d} (UTC; limit {self.max_per_day} a day); try again after midnight UTC")
+
+
+def _daily_claim(user: str, now: datetime, slot: int) -> str:
+    return "daily-" + hashlib.sha256(f"{user}\n{now:%Y-%m-%d}\n{slot}".encode("utf-8")).hexdigest()
+
+
+def _score_claim(user: str, result: dict) -> str:
+    """A user's scores: a second file with exactly the same numbers (one wrong letter swapped for another
+    wrong letter) adds no information, only another identical row, so it is refused as a near-duplicate."""
+    numbers = {protocol: {"average": result[protocol].get("average"), "subtasks": result[protocol].get("subtasks"),
+                          "coverage": result[protocol].get("coverage")} for protocol in ("official", "strict")}
+    identity = user + "\n" + json.dumps(numbers, sort_keys=True)
+    return "score-" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def _duplicate_message(exc: DuplicateSubmission, user: str) -> str:
+    if exc.claim.startswith("content-"):
+        return _duplicate_content(exc.existing)
+    if exc.claim.startswith("score-"):
+        return (f"near-duplicate: {prefix(user)} already submitted a file with exactly these scores "
+                f"({exc.existing.get('submission_id', '?')}); a change that moves no number adds only an identical row")
+    return _duplicate_name(user, exc.existing)
 
 
 def _failure_limit(key: str) -> int:

@@ -1,7 +1,9 @@
 """The board's taxonomy: what makes two MMAD results comparable. The one source of truth.
 
 Every board entry (a curated result in `submissions/reported/` or a verified submission) carries
-the five fields below. The default ranking shows only `comparable()` entries; everything else is
+the fields below. A reported entry also says, for each comparability field, whether its source
+states the value or the board presumes it (`basis`, checked by `invalid_basis`). The default
+ranking shows only `comparable()` entries; everything else is
 one click away and visibly marked. Reported JSON files, the Space, its filters, the About tab and
 the tests all import these names instead of spelling them again.
 """
@@ -72,6 +74,12 @@ MEASURED_BY: tuple[str, ...] = (
     "scored here",        # a verified submission: predictions uploaded, scored by this board's scorer
 )
 
+#: How the weights were held when the run was made (a reported entry names the scheme in `quantisation_detail`).
+NOT_QUANTISED = "none"          # full or half precision (fp32, fp16, bf16)
+QUANTISED = "quantised"         # AWQ, INT4, 4-bit NF4, …
+QUANTISATION_NOT_STATED = "not stated"
+QUANTISATIONS: tuple[str, ...] = (NOT_QUANTISED, QUANTISED, QUANTISATION_NOT_STATED)
+
 FIELDS: dict[str, tuple[str, ...]] = {
     "setting": SETTINGS,
     "protocol": PROTOCOLS,
@@ -79,6 +87,22 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "training_exposure": TRAINING_EXPOSURES,
     "measured_by": MEASURED_BY,
 }
+#: A curated entry also records how its run held the weights (a verified submission does not say).
+REPORTED_FIELDS: dict[str, tuple[str, ...]] = {**FIELDS, "quantisation": QUANTISATIONS}
+
+#: The fields that decide whether two results can be compared; each one's basis is recorded.
+COMPARABILITY_FIELDS: tuple[str, ...] = ("setting", "protocol", "coverage", "training_exposure", "quantisation")
+#: Where a comparability value comes from. *stated*: a source the entry cites says so (the reason may say
+#: where); *presumed*: the board assumes it, and the reason says why; *not stated*: the value is the
+#: field's "unknown" value, so nothing is assumed.
+STATED = "stated"
+PRESUMED = "presumed"
+NOT_STATED = "not stated"
+BASES: tuple[str, ...] = (STATED, PRESUMED, NOT_STATED)
+#: The values that say "nobody knows": their basis is *not stated*, and only theirs is.
+UNKNOWN_VALUES: dict[str, str] = {"training_exposure": "unknown", "quantisation": QUANTISATION_NOT_STATED}
+#: Shown after a presumed value in the board's cells; the row detail gives the reason.
+PRESUMED_MARK = "†"
 
 
 def comparable(entry: Mapping[str, Any]) -> bool:
@@ -105,7 +129,52 @@ def why_not_comparable(entry: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
-def invalid_fields(entry: Mapping[str, Any]) -> list[str]:
+def invalid_fields(entry: Mapping[str, Any], fields: Mapping[str, tuple[str, ...]] = FIELDS) -> list[str]:
     """Fields whose value is not one of the taxonomy's values (empty when the entry is well-formed)."""
     return [f"{name}={entry.get(name)!r} (expected one of {', '.join(values)})"
-            for name, values in FIELDS.items() if entry.get(name) not in values]
+            for name, values in fields.items() if entry.get(name) not in values]
+
+
+def presumptions(entry: Mapping[str, Any]) -> dict[str, str]:
+    """Comparability field → the reason it is presumed, for each field the board presumes (empty when
+    every value is stated by a source, or honestly unknown). An entry without `basis` (a verified
+    submission: scored here, its setting and exposure declared by the submitter) presumes nothing."""
+    basis = entry.get("basis")
+    if not isinstance(basis, Mapping):
+        return {}
+    return {name: str(part.get("reason") or "") for name, part in basis.items()
+            if isinstance(part, Mapping) and part.get("basis") == PRESUMED}
+
+
+def stated_only(entry: Mapping[str, Any]) -> bool:
+    """Whether nothing about the entry's comparability rests on a presumption of the board."""
+    return not presumptions(entry)
+
+
+def invalid_basis(entry: Mapping[str, Any]) -> list[str]:
+    """Problems of a reported entry's `basis` (empty when well-formed): one record per comparability
+    field, a known basis, a reason for every presumption, and *not stated* exactly for unknown values."""
+    basis = entry.get("basis")
+    if not isinstance(basis, Mapping):
+        return ["basis: expected an object with one record per comparability field"]
+    problems = [f"basis: {name} missing" for name in COMPARABILITY_FIELDS if name not in basis]
+    problems += [f"basis: {name} is not a comparability field" for name in basis if name not in COMPARABILITY_FIELDS]
+    for name in COMPARABILITY_FIELDS:
+        part = basis.get(name)
+        if name not in basis:
+            continue
+        if not isinstance(part, Mapping) or part.get("basis") not in BASES:
+            problems.append(f"basis: {name} needs a basis, one of {', '.join(BASES)}")
+            continue
+        reason = part.get("reason", "")
+        if not isinstance(reason, str) or (part["basis"] == PRESUMED and not reason.strip()):
+            problems.append(f"basis: {name} is presumed without a reason")
+        unknown = entry.get(name) == UNKNOWN_VALUES.get(name)
+        if unknown != (part["basis"] == NOT_STATED):
+            problems.append(f"basis: {name}={entry.get(name)!r} cannot be {part['basis']!r}")
+    return problems
+
+
+def reported_problems(entry: Mapping[str, Any]) -> list[str]:
+    """Everything wrong with a curated entry's taxonomy: values outside it, and a missing or malformed basis."""
+    return [*invalid_fields(entry, REPORTED_FIELDS), *invalid_basis(entry)]

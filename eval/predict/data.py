@@ -10,13 +10,13 @@ one the run is scored against, so a run never mixes two revisions.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, hub_error, load_rows
+from mmad_dataset import (ANSWER_KEY_FILE, DOMAIN_KNOWLEDGE_FILE, MMADError, describe_missing, hub_error, load_rows,
+                          read_json)
 
 from ..errors import quoted
 
@@ -39,7 +39,7 @@ class LocalData:
 
     def domain_knowledge(self) -> dict | None:
         path = self.root / DOMAIN_KNOWLEDGE_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return read_json(path.read_bytes(), str(path)) if path.is_file() else None
 
     def require(self, paths: list[str], why: str) -> None:
         missing = [path for path in paths if not (self.root / path).is_file()]
@@ -102,7 +102,7 @@ class HubData:
         if DOMAIN_KNOWLEDGE_FILE not in self.listed:
             return None
         [path] = self._download([DOMAIN_KNOWLEDGE_FILE])
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path.read_bytes(), str(path))
 
     def require(self, paths: list[str], why: str) -> None:
         """Download the files not cached yet, after checking that the commit holds them all."""

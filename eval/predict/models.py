@@ -14,6 +14,7 @@ from typing import Any
 
 from mmad_dataset import MMADError
 
+from ..errors import quoted
 from .data import hub_failure
 
 #: `--model tiny`: a randomly initialised LLaVA built on the spot (eval.predict.random_model), to
@@ -35,7 +36,15 @@ def hub_load_options(name: str, revision: str | None) -> dict[str, Any]:
     if Path(name).is_dir():
         return {}
     from huggingface_hub import HfApi, constants
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, RepositoryNotFoundError,
+                                        RevisionNotFoundError)
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        raise MMADError(f"--model {quoted(name, 80)}: no such folder, and not a Hub model id "
+                        f"('org/name'); try --model {TINY_MODEL}") from None
 
     what = f"model {name}" + (f"@{revision}" if revision else "")
     if constants.HF_HUB_OFFLINE:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mmad_dataset import MMADError
+from mmad_dataset import MMADError, read_json
 
 #: Settings that change what lands in `answer`; a resumed run must match them.
 RUN_DEFINING = ("backend", "model", "revision", "prompt", "generation", "prompt_version", "dataset")
@@ -33,12 +33,14 @@ def load_done(path: Path) -> set[str]:
     good: list[bytes] = []
     for lineno, line in enumerate(lines, 1):
         try:
-            record = json.loads(line) if line.strip() else None
-        except ValueError:
+            record = read_json(line, f"{path}:{lineno}") if line.strip() else None
+        except MMADError:
             if lineno == len(lines):
                 break
             raise MMADError(f"{path}:{lineno}: not a JSON line; fix or remove the file") from None
         if record is not None:
+            if not isinstance(record, dict) or type(record.get("question_id")) is not str:
+                raise MMADError(f"{path}:{lineno}: not a prediction line (no question_id); fix or remove the file")
             done.add(record["question_id"])
         good.append(line if line.endswith(b"\n") else line + b"\n")
     repaired = b"".join(good)
@@ -54,7 +56,9 @@ def check_resume(predictions: Path, settings: dict[str, Any]) -> None:
     sidecar = sidecar_path(predictions)
     if not sidecar.exists():
         return
-    old = json.loads(sidecar.read_text(encoding="utf-8"))
+    old = read_json(sidecar.read_bytes(), str(sidecar))
+    if not isinstance(old, dict):
+        raise MMADError(f"{sidecar}: not a run description (a JSON object); remove it to start afresh")
     changed = [key for key in RUN_DEFINING if old.get(key) != settings.get(key)]
     if changed:
         details = "; ".join(f"{key}: {old.get(key)!r} → {settings.get(key)!r}" for key in changed)

@@ -72,10 +72,12 @@ def run_predictions(prompts: list[Prompt], backend: Any, out: Path, run_info: di
 
 def score_table(out: Path, key_path: Path) -> str:
     """The `mmad score` table for the file, or why it could not be scored."""
-    from eval import ScoringError, format_table, load_key, score
+    from eval import ScoringError, format_table, load_key, read_predictions
+    from eval.errata import score_with_errata
 
     try:
-        return format_table(score(out, load_key(key_path), protocol="both"))
+        key = load_key(key_path)
+        return format_table(score_with_errata(read_predictions(out, key), key, "both"))
     except ScoringError as exc:
         return f"not scored: {exc}"
 

@@ -17,7 +17,8 @@ RANKING_RULES = f"""
   paper's standard settings ({", ".join(sorted(taxonomy.STANDARD_SETTINGS))}), with training exposure
   "{taxonomy.NO_EXPOSURE}". Everything else (other settings, other metrics, subsets, models trained on MMAD,
   its source images or other industrial data, or that do not say) is one click away under *Show: all
-  entries*, marked **—** in the Rank column with the reasons in *Not ranked because*, and never ranked.
+  entries*, marked **—** in the Rank column with the reasons in *Not ranked because* (the *Provenance*
+  columns and the row's detail), and never ranked.
 - **Reference lines** (human, random) are marked *ref* and never ranked. In demo mode, results scored
   against the synthetic key are marked *demo*, labelled "{render.SYNTHETIC_LABEL}" and never ranked.
 - **Verified results** rank only when scored against this board's own answer key, the whole
@@ -50,8 +51,16 @@ RANKING_RULES = f"""
 """
 
 
+def sections(text: str) -> list[tuple[str, str]]:
+    """A markdown text's `## ` sections as (title, body), in order."""
+    parts = [part for part in ("\n" + text).split("\n## ") if part.strip()]
+    return [(part.split("\n", 1)[0].strip(), part.split("\n", 1)[1] if "\n" in part else "") for part in parts]
+
+
 def build_about_tab() -> None:
-    """Lay out the tab inside the current `gr.Tab` (static text only)."""
-    gr.Markdown(RANKING_RULES)
-    gr.Markdown(about.ABOUT)
+    """Lay out the tab inside the current `gr.Tab` (static text only): the ranking rules open, every other
+    section one click away, so the tab reads as a list of questions rather than a wall of prose."""
+    for i, (title, body) in enumerate(sections(RANKING_RULES + about.ABOUT)):
+        with gr.Accordion(title, open=i == 0):
+            gr.Markdown(body)
     gr.Code(about.CITATION, label="Citation (BibTeX)", language=None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -18,14 +17,17 @@ import pandas as pd
 
 from mmad_dataset import MMADError
 from space import charts as charts_module
-from space import identity, messages, render
+from space import identity, messages, render, taxonomy, worker
 from space.envs import Settings
 from space.populate import Board
-from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, Filters, View,
-                           board_view, counts, last_updated, numbers)
-from space.scoring import KeyInfo
+from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, STATED_ONLY,
+                           Filters, View, board_view, counts, last_updated, numbers)
+from space.scoring import KeyInfo, temporary_folder
+from space.snapshot import snapshot_id
 from space.storage import Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
+from space.render import plural
+from space.ui import links
 
 #: Characters of a search that are used (a search costs a pass over every row per word; API callers
 #: are not bound by the textbox's max_length).
@@ -33,16 +35,19 @@ SEARCH_LIMIT = 200
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
+#: What the page accepts as a prediction file (the API takes any name: the scorer reads the content).
+PREDICTION_SUFFIXES = (".jsonl", ".json")
 
 
 class Exports:
-    """Downloads in one shared folder, named by content hash and pruned to the newest few, so no start
-    and no click leaves a temporary folder behind and concurrent users never overwrite each other."""
+    """Downloads in one private folder per app (mkdtemp: unpredictable name, mode 0700, removed at exit),
+    named by content hash and pruned to the newest few. Another local user can neither predict nor
+    plant a file there, and each download is written afresh, so only the real table is ever served."""
 
     KEEP = 20
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or Path(tempfile.gettempdir()) / "mmad-board-exports"
+        self.folder = folder or temporary_folder("mmad-board-exports-")
 
     def write(self, frame: pd.DataFrame, fmt: str) -> str:
         if fmt == "csv":
@@ -50,12 +55,11 @@ class Exports:
         else:
             records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # null, not NaN
             data = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"mmad_leaderboard-{hashlib.sha256(data).hexdigest()[:12]}.{fmt}"
-        if not path.exists():
-            staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-            staging.write_bytes(data)
-            os.replace(staging, path)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        staging.write_bytes(data)
+        os.replace(staging, path)
         for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
@@ -82,6 +86,30 @@ def _client(request: gr.Request | None) -> str:
     return str(getattr(getattr(request, "client", None), "host", "") or "")
 
 
+def scored_message(stored) -> str:
+    official, strict = stored.result["official"], stored.result["strict"]
+    return (f"✓ Scored and stored as `{stored.id}`: official average **{official['average']:.2f}**, "
+            f"strict average **{strict['average']:.2f}**, coverage {official['coverage']:.1f}%. "
+            f"The row is on the board now.")
+
+
+def wrong_file_type(path: str) -> str:
+    """The one message for a file that is not .jsonl/.json (its suffix bounded and escaped)."""
+    suffix = Path(str(path)).suffix or "(no extension)"
+    return (f"**Not submitted.** A prediction file is `.jsonl` (one JSON object per line) or the upstream answers "
+            f"`.json`; this one is `{messages.for_page(messages.prefix(suffix, 12))}`. Choose another file.")
+
+
+def scope_line(shown: View, search: str, show: str, entries: int) -> str:
+    """What the Charts tab draws: the Leaderboard tab's search, view, Show choice and filters, said."""
+    parts = [f"view **{render.escape_markdown(shown.view)}**", f"show **{render.escape_markdown(show)}**"]
+    if search:
+        quoted = search if len(search) <= 60 else search[:60] + "…"
+        parts.insert(0, f"search “{render.escape_markdown(quoted)}”")
+    return (f"Charts of the **Leaderboard** tab's selection ({plural(entries, 'entry', 'entries')}): "
+            f"{', '.join(parts)} and its filters. Change them there.")
+
+
 class BoardApp:
     """One running board: the state its callbacks share. Stale stored results are re-scored at start
     when the settings ask for it (`rescore_on_start`), and the header says so."""
@@ -93,8 +121,11 @@ class BoardApp:
         self.board = Board(store, key=key_info)
         self.startup_note = self._rescore_stale()
         self.submitter = Submitter(store, key_info, max_per_day=settings.max_per_day,
-                                   max_bytes=settings.max_upload_bytes)
+                                   max_bytes=settings.max_upload_bytes, cpu_seconds=settings.score_cpu_seconds)
+        if key_info is not None:
+            worker.start()
         self.exports = Exports()
+        self._snapshot: tuple[list, str] | None = None
 
     def _rescore_stale(self) -> str:
         """Re-score results from an older scorer or key; the header note saying how many (or "")."""
@@ -106,7 +137,7 @@ class BoardApp:
         if not outdated:
             return ""
         report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes,
-                             submissions=outdated)
+                             submissions=outdated, cpu_seconds=self.settings.score_cpu_seconds)
         self.board.reload()
         return f" · at start: {report.summary().splitlines()[0].replace('submission(s)', 'stale result(s)')}"
 
@@ -128,15 +159,40 @@ class BoardApp:
                     setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                     measured: list[str] | None = None, protocols: list[str] | None = None,
                     coverages: list[str] | None = None, show_reference: bool = True,
-                    columns: list[str] | None = None):
-        """The main table for the given view, filters, sort and columns, a line saying what it shows, and
-        the row detail reset to its placeholder."""
+                    columns: list[str] | None = None, focus: str = ""):
+        """The main table for the given view, filters, sort and columns (the sorted column marked, tie bands
+        shaded), a line saying what it shows, and the row detail: of the `focus` row (a link's, a new
+        submission's, the last selected), highlighted, when it is in the table; else the placeholder."""
         frame, line, shown = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
                                               measured, protocols, coverages, show_reference, columns)
-        table_update = gr.Dataframe(value=render.styled(frame, shown.ranges.bands), datatype=render.datatypes(frame),
-                                    column_widths=render.column_widths(frame), visible=not frame.empty)
-        # a row detail computed for another view would be stale: the table resets it
-        return table_update, line, DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)
+        focus = focus if focus and focus in set(frame[render.ID_COLUMN]) else ""
+        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, shown.ranges.bands),
+                                    datatype=render.datatypes(frame), column_widths=render.column_widths(frame),
+                                    visible=not frame.empty)
+        return table_update, line, *self.detail(focus, view)
+
+    def detail(self, row_id: str, view: str | None):
+        """The detail panel and heat map of one row in a view (the placeholder for no row)."""
+        row = self.board.find(row_id) if row_id else None
+        if row is None:
+            return DETAIL_PLACEHOLDER, gr.Plot(value=None, visible=False)
+        everything = board_view(self.board.rows, Filters(show=ALL_ENTRIES), view or OVERALL)
+        heatmap = charts_module.category_heatmap(row)
+        return render.detail_markdown(row, everything), gr.Plot(value=heatmap, visible=heatmap is not None)
+
+    def open_link(self, request: gr.Request):
+        """A page opened from `?row=<id>`: the row to focus, and "all entries" when the row is not in the
+        default view, so it is in the table (a `?compare=` link opens the Compare tab instead:
+        `CompareCallbacks.on_load`)."""
+        link = links.parse(dict(getattr(request, "query_params", None) or {}))
+        if not link.row:
+            return "", gr.skip()
+        row = self.board.find(link.row)
+        if row is None:
+            gr.Warning(f"No row “{messages.for_page(messages.prefix(link.row, 60))}” on this board: the link is "
+                       "outdated or mistyped.")
+            return "", gr.skip()
+        return row.id, (COMPARABLE_ONLY if row.comparable else ALL_ENTRIES)
 
     def board_table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                     coverages, show_reference, columns, *, bounds: bool = False) -> tuple[pd.DataFrame, str, View]:
@@ -144,7 +200,7 @@ class BoardApp:
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
         frame = render.table(shown, columns or render.DEFAULT_COLUMNS, sort_by, bounds=bounds)
-        return frame, self.summary_line(shown, search, show), shown
+        return frame, self.summary_line(shown, search, show, sort_by), shown
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -164,18 +220,29 @@ class BoardApp:
                     for c in frame.columns]  # None: shown as it is
         shown = [[v if suffix is None else render.fixed(v, suffix) for suffix, v in zip(suffixes, values)]
                  for values in data]
-        return {"headers": list(frame.columns), "data": data, "display": shown, "note": line}
+        return {"headers": list(frame.columns), "data": data, "display": shown, "note": line,
+                "snapshot": self.snapshot()}
 
-    def summary_line(self, shown: View, search: str, show: str) -> str:
+    def snapshot(self) -> str:
+        """The short id of the board's current rows (`space.snapshot`), computed once per change of rows."""
+        rows = self.board.rows
+        if self._snapshot is None or len(self._snapshot[0]) != len(rows) or any(
+                a is not b for a, b in zip(self._snapshot[0], rows)):
+            self._snapshot = (rows, snapshot_id(rows))
+        return self._snapshot[1]
+
+    def summary_line(self, shown: View, search: str, show: str, sort_by: str = "Average") -> str:
+        """One line saying what the table shows, what is left out, and how to get it back."""
         hidden = shown.hidden
         if not shown.rows:
             quoted = search if len(search) <= 60 else search[:60] + "…"  # never echo a user's text unbounded
             what = f"for “{render.escape_markdown(quoted)}”" if search else "with these filters"
-            return (f"**No results** {what} in {shown.view}. Clear the search, widen the filters"
-                    + (f" or show all entries (not comparable, matching: {hidden})." if show != ALL_ENTRIES
-                       else "."))
+            more = f" or show all entries ({plural(hidden, 'more entry', 'more entries')} match)" if (
+                show != ALL_ENTRIES and hidden) else ""
+            return f"**No results** {what} in {shown.view}. Clear the search or widen the filters{more}."
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
-        text = f"Showing {len(shown.rows)} entries in **{render.escape_markdown(shown.view)}**: {ranked} ranked"
+        text = (f"Showing {plural(len(shown.rows), 'entry', 'entries')} in **{render.escape_markdown(shown.view)}**"
+                f" ({ranked} ranked)")
         separable, pairs = shown.separable()
         if pairs:
             text += (f"; **{separable} of {pairs} adjacent pairs separable at 95%** (shaded ranks: tie bands; "
@@ -186,28 +253,37 @@ class BoardApp:
             text = (f"*Reference lines without numbers for {render.escape_markdown(shown.view)} are not shown: "
                     f"{render.escape_markdown(', '.join(missing))}.* ") + text
         if search:
-            text += f" (search matched {len(shown.rows)} of {shown.matched_before_search}; ranks are board ranks)"
+            text += f", {len(shown.rows)} of {shown.matched_before_search} match the search"
+        order = (f"Sorted by **{render.escape_markdown(sort_by)}**; ranks stay by Average."
+                 if sort_by and sort_by != "Average" else "")
         if show == ALL_ENTRIES:
-            return text + ". Rows marked **—** are not comparable with the official full-benchmark ranking " \
-                          "(reasons in *Not ranked because*); they are never ranked."
-        return text + f". {hidden} entries that are not comparable (other setting, metric, subset or training on " \
-                      f"industrial data) are hidden: choose *Show: all entries*. Select a row for its sources."
+            return f"{text}. {order} Rows marked **—** are not comparable with the full-benchmark ranking and " \
+                   "never ranked (why: *Provenance* columns or the row's detail)."
+        if show == STATED_ONLY:
+            text += (f". Rows resting on a presumption ({taxonomy.PRESUMED_MARK}) are hidden too: choose "
+                     f"*Show: {COMPARABLE_ONLY}* to see them, marked")
+        if hidden:
+            text += (f". {plural(hidden, 'entry', 'entries')} outside the comparable ranking (other setting, metric, "
+                     "subset or training on industrial data) hidden: *Show: all entries*")
+        return f"{text}. {order}".rstrip()
 
     def charts(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                coverages, show_reference, columns, chosen, keep_empty: bool = False):
-        """Bar and radar for the view; the radar keeps the picked models still in view, else the top 4
+        """Bar and radar for the Leaderboard tab's selection, and a line saying which selection that is;
+        the radar keeps the picked models still in view (at most RADAR_LIMIT), else the top 4
         (`keep_empty`: the user just emptied the picker, so show the empty state instead)."""
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
         entries = [r for r in shown.rows if r.status != "reference"]
         picker = charts_module.choices(entries)
-        ids = {value for _, value in picker}
-        kept = [c for c in (chosen or []) if c in ids]
+        names = {value: name for name, value in picker}
+        kept = [c for c in (chosen or []) if c in names][:charts_module.RADAR_LIMIT]
         if not kept and not keep_empty:
             kept = [v for _, v in picker[:4]]
         references = [r for r in self.board.rows if r.status == "reference"] if show_reference is not False else []
-        return (charts_module.bar_figure(shown, references), charts_module.radar_figure(entries, kept, shown.view),
-                gr.Dropdown(choices=picker, value=kept))
+        return (charts_module.bar_figure(shown, references),
+                charts_module.radar_figure(entries, kept, shown.view, names),
+                gr.Dropdown(choices=picker, value=kept), scope_line(shown, search, show, len(entries)))
 
     def export(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -218,19 +294,21 @@ class BoardApp:
         """The current view as a CSV or JSON file (every field, formula-leading text neutralised)."""
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
-        return self.exports.write(render.plain_table(shown, sort_by or "Average"), fmt)
+        return self.exports.write(render.plain_table(shown, sort_by or "Average", self.snapshot()), fmt)
+
+    def downloads(self, *controls):
+        """Both download buttons' files for the current view, so one click downloads."""
+        return self.export(*controls, fmt="csv"), self.export(*controls, fmt="json")
 
     def row_detail(self, view: str, evt: gr.SelectData):
-        """The detail panel of the selected row (looked up by the ID column, robust to client-side sorting)."""
+        """The detail panel of the selected row (looked up by the ID column, robust to client-side sorting),
+        which becomes the focus: it stays open while the controls change, as long as it is in the table."""
         values = evt.row_value or []
         row = self.board.find(str(values[-1])) if values else None
         if row is None:
             raise gr.Error(messages.for_page("That row is no longer on the board; reload the page."),
                            print_exception=False)
-        everything = board_view(self.board.rows, Filters(show=ALL_ENTRIES), view or OVERALL)
-        heatmap = charts_module.category_heatmap(row)
-        return (render.detail_markdown(row, everything),
-                gr.Plot(value=heatmap, visible=heatmap is not None))
+        return (*self.detail(row.id, view), row.id)
 
     def status_table(self) -> pd.DataFrame:
         stored = [[s.metadata.get("submitted_at", ""), s.metadata.get("user", ""), s.metadata.get("model_name", ""),
@@ -245,9 +323,12 @@ class BoardApp:
         key_text = self.key_info.description if self.key_info else "none configured"
         counted = counts(self.board.rows)
         demo_text = f", {counted['synthetic']} synthetic (demo, never ranked)" if counted["synthetic"] else ""
-        return (f"Last updated: **{last_updated(self.board.rows)}** · {counted['verified']} verified{demo_text}, "
-                f"{counted['reported']} reported entries, {counted['reference']} reference lines "
-                f"({counted['ranked']} entries comparable and ranked) · "
+        other_key = f", {counted['unverified']} scored on another key" if counted["unverified"] else ""
+        return (f"Snapshot **`{self.snapshot()}`** (cite it with the date) · updated "
+                f"**{last_updated(self.board.rows)}** · {counted['ranked']} ranked · "
+                f"{counted['verified']} verified{demo_text}{other_key}, "
+                f"{plural(counted['reported'], 'reported entry', 'reported entries')}, "
+                f"{plural(counted['reference'], 'reference line')}  \n"
                 f"store: {render.escape_markdown(self.store.describe())} · answer key: "
                 f"{render.escape_markdown(key_text)}{self.startup_note}"
                 f"{messages.for_page(' · ' + self.store.health()) if self.store.health() else ''}")
@@ -256,10 +337,45 @@ class BoardApp:
                model_type: str = "open", setting: str = DEFAULT_SETTING,
                training_exposure: str = DEFAULT_TRAINING_EXPOSURE, notes: str = "",
                profile: gr.OAuthProfile | None = None, request: gr.Request = None):
-        """Score a prediction file (JSONL or upstream answers JSON) and add it to the board."""
+        """The /submit API: score a prediction file (JSONL or upstream answers JSON) and add it to the board;
+        a refusal is a gr.Error (the API's documented behaviour)."""
         metadata = {"model_name": model_name, "link": link, "license": license, "size": size,
                     "model_type": model_type, "setting": setting, "training_exposure": training_exposure,
                     "notes": notes}
+        stored = self._score_upload(predictions, metadata, profile, request)
+        return scored_message(stored), self.status_table(), self.meta_line()
+
+    def submit_from_page(self, predictions: str | None, model_name: str, link: str, license: str, size: str,
+                         model_type: str, setting: str, training_exposure: str, notes: str,
+                         profile: gr.OAuthProfile | None = None, request: gr.Request = None):
+        """The Submit button: the outcome goes into the inline message next to the button, where it stays until
+        the next action (a refusal never turns the Submissions list into an error badge); on success the
+        message links to the new row, which becomes the board's focus (highlighted, its detail open) and
+        the Show choice switches to "all entries" when the row is not in the default view."""
+        metadata = {"model_name": model_name, "link": link, "license": license, "size": size,
+                    "model_type": model_type, "setting": setting, "training_exposure": training_exposure,
+                    "notes": notes}
+        if predictions and not str(predictions).lower().endswith(PREDICTION_SUFFIXES):
+            return wrong_file_type(predictions), gr.skip(), gr.skip(), gr.skip()
+        try:
+            stored = self._score_upload(predictions, metadata, profile, request)
+        except gr.Error as exc:
+            return f"**Not submitted.** {exc.message}", gr.skip(), gr.skip(), gr.skip()
+        row = self.board.find(stored.id)
+        message = (f"{scored_message(stored)} [Open its row on the board]({render.row_url(stored.id)})"
+                   f"{'' if row is None or row.comparable else ' (under *Show: all entries*: it is not ranked)'}.")
+        show = gr.skip() if row is None or row.comparable else ALL_ENTRIES
+        return message, self.status_table(), stored.id, show
+
+    def check_upload(self, predictions: str | None) -> str:
+        """Said as soon as a file is chosen: a wrong kind of file (one message, kept until the next action)."""
+        if predictions and not str(predictions).lower().endswith(PREDICTION_SUFFIXES):
+            return wrong_file_type(predictions)
+        return ""
+
+    def _score_upload(self, predictions: str | None, metadata: dict, profile: gr.OAuthProfile | None,
+                      request: gr.Request | None):
+        """Score and store an upload and add its row; every refusal is a bounded, escaped gr.Error."""
         if not predictions:  # a click before choosing a file is not a failed attempt
             raise gr.Error("Choose a prediction file (.jsonl or .json) first.", print_exception=False)
         try:
@@ -269,11 +385,7 @@ class BoardApp:
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         self.board.add(stored)
-        official, strict = stored.result["official"], stored.result["strict"]
-        message = (f"✓ Scored and stored as `{stored.id}`: official average **{official['average']:.2f}**, "
-                   f"strict average **{strict['average']:.2f}**, coverage {official['coverage']:.1f}%. "
-                   f"The row is on the board now.")
-        return message, self.status_table(), self.meta_line()
+        return stored
 
     def rescore(self, admin_token: str = "", profile: gr.OAuthProfile | None = None):
         """Admins only: re-score every stored prediction file with the current scorer and key."""
@@ -283,11 +395,12 @@ class BoardApp:
             identity.check_admin(profile, self.settings, admin_token)
             if self.key_info is None:
                 raise identity.NotAllowed("no answer key is configured")
-            report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes)
+            report = rescore_all(self.store, self.key_info, max_bytes=self.settings.max_upload_bytes,
+                                 cpu_seconds=self.settings.score_cpu_seconds)
         except MMADError as exc:
             raise gr.Error(messages.for_page(str(exc)), print_exception=False) from None
         self.board.reload()
-        return messages.bounded(report.summary()), self.meta_line()
+        return messages.bounded(report.summary(quote=render.escape_markdown)), self.meta_line()
 
     def refresh(self):
         """Read the store again; when the Hub does not answer, the mirror is shown and the meta line says so."""

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from space.charts import RADAR_LIMIT
+
 
 @dataclass
 class ChartsTab:
     """The tab's components, for wiring."""
 
+    scope: gr.Markdown
     bar: gr.Plot
     chosen: gr.Dropdown
     radar: gr.Plot
@@ -18,8 +21,12 @@ class ChartsTab:
 
 def build_charts_tab() -> ChartsTab:
     """Lay out the tab inside the current `gr.Tab`; the figures come from `BoardApp.charts`."""
+    scope = gr.Markdown(elem_id="charts-scope")
     bar = gr.Plot(label="Averages", elem_id="bar-chart")
-    chosen = gr.Dropdown([], value=None, multiselect=True, elem_id="radar-picker",
-                         label="Models in the radar chart (up to ~6 reads well)")
+    # custom values allowed: a live search changes the choices while a pick is in flight (the callback drops
+    # ids no longer in view)
+    chosen = gr.Dropdown([], value=None, multiselect=True, elem_id="radar-picker", max_choices=RADAR_LIMIT,
+                         allow_custom_value=True,
+                         label=f"Models in the radar chart (up to {RADAR_LIMIT})")
     radar = gr.Plot(label="Subtasks", elem_id="radar-chart")
-    return ChartsTab(bar=bar, chosen=chosen, radar=radar)
+    return ChartsTab(scope=scope, bar=bar, chosen=chosen, radar=radar)

@@ -16,6 +16,7 @@ from eval.compare import A_BETTER, B_BETTER
 from mmad_dataset import MMADError
 from space import charts, comparison, messages, render
 from space.ranking import Row
+from space.ui import links
 
 if TYPE_CHECKING:
     from space.ui.callbacks import BoardApp
@@ -100,8 +101,9 @@ class CompareCallbacks:
         """The pickers' choices; with `?compare=A,B` in the page's address, the Compare tab opened on that pair."""
         rows = [r for r in self.app.board.rows if r.status != "reference" and r.average is not None]
         picker = charts.choices(rows)
-        asked = str(((getattr(request, "query_params", None) or {}).get("compare")) or "")
-        ids = [part.strip() for part in asked.split(",")][:2] if asked else []
+        query = dict(getattr(request, "query_params", None) or {})
+        ids = list(links.parse(query).compare)
+        asked = bool(str(query.get("compare") or "").strip())
         default = [value for _, value in picker[:2]]
         if len(ids) != 2:
             text = BAD_LINK if asked else PLACEHOLDER

@@ -26,14 +26,15 @@ class LeaderboardTab:
     protocols: gr.CheckboxGroup
     coverages: gr.CheckboxGroup
     show_reference: gr.Checkbox
+    preset: gr.Radio
     columns: gr.CheckboxGroup
     note: gr.Markdown
     table: gr.Dataframe
-    csv_button: gr.Button
-    json_button: gr.Button
-    download: gr.File
+    csv_button: gr.DownloadButton
+    json_button: gr.DownloadButton
     detail: gr.Markdown
     heatmap: gr.Plot
+    focus: gr.State
 
     @property
     def controls(self) -> list[gr.components.Component]:
@@ -45,12 +46,15 @@ class LeaderboardTab:
 def build_leaderboard_tab() -> LeaderboardTab:
     """Lay out the tab inside the current `gr.Tab`; the values come from the callbacks on load."""
     with gr.Row(equal_height=True):
-        search = gr.Textbox(value="", label="Search", placeholder="model, source, note…  (e.g. qwen 72b)",
-                            scale=3)
+        search = gr.Textbox(value="", label="Search (filters as you type)", elem_id="board-search",
+                            placeholder="model, source, note…  (e.g. qwen 72b)", scale=3, max_length=200)
         view = gr.Dropdown(list(ranking.VIEWS), value=ranking.OVERALL, label="View", scale=1)
-        show = gr.Radio(list(ranking.SHOW_CHOICES), value=ranking.COMPARABLE_ONLY, label="Show",
-                        scale=2, elem_id="show-control")
         sort_by = gr.Dropdown(list(ranking.SORT_CHOICES), value="Average", label="Sort by", scale=1)
+    with gr.Row(equal_height=True):
+        show = gr.Radio(list(ranking.SHOW_CHOICES), value=ranking.COMPARABLE_ONLY, label="Show",
+                        scale=1, elem_id="show-control")
+        preset = gr.Radio(list(render.PRESETS), value=render.DEFAULT_PRESET, label="Columns", scale=1,
+                          elem_id="column-preset")
     with gr.Accordion("Filters (they apply to both Show choices)", open=False):
         with gr.Row():
             types = gr.CheckboxGroup(list(ranking.TYPES), value=list(ranking.TYPES), label="Type")
@@ -70,22 +74,21 @@ def build_leaderboard_tab() -> LeaderboardTab:
             coverages = gr.CheckboxGroup(list(taxonomy.COVERAGES), value=list(taxonomy.COVERAGES),
                                          label="Coverage")
             show_reference = gr.Checkbox(value=True, label="Show reference lines (human, random)")
-    with gr.Accordion("Columns", open=False):
+    with gr.Accordion("Custom columns", open=False):
         columns = gr.CheckboxGroup(list(render.OPTIONAL_COLUMNS), value=list(render.DEFAULT_COLUMNS),
-                                   label="Columns shown")
+                                   label="Columns shown (a column empty in every shown row is left out)")
     note = gr.Markdown(elem_id="board-note")
     table = gr.Dataframe(interactive=False, pinned_columns=2, wrap=False, max_height=640,
                          elem_id="board-table", buttons=["copy", "fullscreen"],
                          label="Leaderboard (accuracy in %; select a row for its details)")
-    with gr.Row():
-        csv_button = gr.Button("Download table (CSV)", size="sm")
-        json_button = gr.Button("Download table (JSON)", size="sm")
-        download = gr.File(label="Download", interactive=False, visible=False)
+    with gr.Row(elem_id="board-downloads"):
+        csv_button = gr.DownloadButton("Download table (CSV)", size="sm", elem_id="download-csv")
+        json_button = gr.DownloadButton("Download table (JSON)", size="sm", elem_id="download-json")
     with gr.Group():
         detail = gr.Markdown(DETAIL_PLACEHOLDER, elem_id="row-detail-text")
         heatmap = gr.Plot(visible=False, label="Per-category breakdown", elem_id="row-heatmap")
     return LeaderboardTab(search=search, view=view, show=show, sort_by=sort_by, types=types, sizes=sizes,
                           setting_choices=setting_choices, exposures=exposures, measured=measured,
-                          protocols=protocols, coverages=coverages, show_reference=show_reference, columns=columns,
-                          note=note, table=table, csv_button=csv_button, json_button=json_button, download=download,
-                          detail=detail, heatmap=heatmap)
+                          protocols=protocols, coverages=coverages, show_reference=show_reference, preset=preset,
+                          columns=columns, note=note, table=table, csv_button=csv_button, json_button=json_button,
+                          detail=detail, heatmap=heatmap, focus=gr.State(""))

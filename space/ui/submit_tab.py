@@ -27,6 +27,7 @@ class SubmitTab:
     notes: gr.Textbox
     predictions: gr.File
     submit_button: gr.Button
+    api_submit: gr.Button
     outcome: gr.Markdown
     status: gr.Dataframe
     refresh_button: gr.Button
@@ -61,10 +62,14 @@ def build_submit_tab(settings: Settings, key_info: KeyInfo | None, enable_login:
                                               "industrial data")
     notes = gr.Textbox(value="", label="Notes (prompting, decoding, resolution, anything a reader needs)",
                        lines=2)
-    predictions = gr.File(label="Prediction file (.jsonl or upstream answers .json)",
-                          file_types=[".jsonl", ".json"], type="filepath")
-    submit_button = gr.Button("Submit and score", variant="primary", interactive=key_info is not None)
-    outcome = gr.Markdown()
+    # No file_types: the browser's own refusal is a toast that fades; the page says what is wrong, inline, once.
+    predictions = gr.File(label="Prediction file (.jsonl or upstream answers .json)", type="filepath",
+                          elem_id="predictions-file")
+    with gr.Row(equal_height=True):
+        submit_button = gr.Button("Submit and score", variant="primary", interactive=key_info is not None, scale=1,
+                                  elem_id="submit-button")
+        outcome = gr.Markdown(elem_id="submit-outcome", scale=4)
+    api_submit = gr.Button(visible=False)  # the /submit API (errors as gr.Error), apart from the page's button
     gr.Markdown("### Submissions")
     status = gr.Dataframe(interactive=False, wrap=True, label="Status", elem_id="status-table")
     refresh_button = gr.Button("Refresh from storage", size="sm")
@@ -75,6 +80,7 @@ def build_submit_tab(settings: Settings, key_info: KeyInfo | None, enable_login:
         rescore_outcome = gr.Markdown()
     return SubmitTab(sample=sample, model_name=model_name, link=link, license_box=license_box, size=size,
                      model_type=model_type, setting=setting, training_exposure=training_exposure, notes=notes,
-                     predictions=predictions, submit_button=submit_button, outcome=outcome, status=status,
+                     predictions=predictions, submit_button=submit_button, api_submit=api_submit, outcome=outcome,
+                     status=status,
                      refresh_button=refresh_button, admin_token=admin_token, rescore_button=rescore_button,
                      rescore_outcome=rescore_outcome, admin=admin)

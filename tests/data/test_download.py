@@ -6,9 +6,12 @@ Expectations come from the synthetic root the fake authors' repo was built from,
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -198,3 +201,80 @@ def test_validation_after_unpacking_names_a_missing_file_of_a_chosen_source_only
         validate_sources(root, ["VisA"])
     rows, _ = validate_sources(root, ["GoodsAD"])  # another source's hole does not count
     assert rows > 0
+
+
+def _bomb(megabytes: int) -> bytes:
+    """A zip with one member of `megabytes` MB of zeros, about a thousandth of that compressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("VisA/candle/ok.png", b"png")
+        with bundle.open("VisA/candle/bomb.png", "w", force_zip64=True) as member:
+            for _ in range(megabytes):
+                member.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def _duplicated() -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w") as bundle:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it writes
+        bundle.writestr("VisA/candle/x.png", b"one")
+        bundle.writestr("VisA/candle/x.png", b"two")
+    return buffer.getvalue()
+
+
+def _refused_cleanly(out: Path, capsys, why: str) -> None:
+    capsys.readouterr()  # the fake Hub's upload bars
+    assert main(["download", "--sources", "visa", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and why in errors[0] and "Traceback" not in err
+    assert not (out / "VisA").exists() and not (out / ".VisA.zip.partial").exists()
+
+
+def test_fake_hub_zip_bomb_is_refused_before_unpacking(small_root, fake_hub, tmp_path, capsys):  # noqa: F811
+    bomb = _bomb(300)
+    assert len(bomb) < 1_000_000  # 300 MB declared
+    upload_authors_repo(small_root, replace={"VisA.zip": bomb})
+    _refused_cleanly(tmp_path / "root", capsys, "zip bomb")
+
+
+def test_fake_hub_unpacked_size_is_capped(small_root, fake_hub, tmp_path, capsys, monkeypatch):  # noqa: F811
+    """The cap on declared bytes, shown with a small limit (the real one is 64 GiB)."""
+    from mmad import download
+
+    monkeypatch.setattr(download, "MAX_UNPACKED_BYTES", 1000)
+    upload_authors_repo(small_root)
+    _refused_cleanly(tmp_path / "root", capsys, "over the limit")
+
+
+def test_fake_hub_duplicate_member_is_refused_and_a_rerun_recovers(small_root, fake_hub, tmp_path,  # noqa: F811
+                                                                   capsys):
+    upload_authors_repo(small_root, replace={"VisA.zip": _duplicated()})
+    out = tmp_path / "root"
+    _refused_cleanly(out, capsys, "2 members unpack to 'VisA/candle/x.png'")
+    _refused_cleanly(out, capsys, "2 members unpack to")  # a rerun fails the same clean way, nothing left
+    upload_authors_repo(small_root)  # the authors fix their zip
+    assert main(["download", "--sources", "visa", "--out", str(out)]) == 0
+    assert _files(out, "VisA") == _files(small_root, "VisA")
+
+
+def test_fake_hub_failure_while_unpacking_leaves_no_partial_folder(small_root, fake_hub, tmp_path, capsys,  # noqa: F811
+                                                                   monkeypatch):
+    from mmad import download
+
+    copy, calls = download._copy_member, []
+
+    def disk_full(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        copy(*args)
+
+    monkeypatch.setattr(download, "_copy_member", disk_full)
+    upload_authors_repo(small_root)
+    out = tmp_path / "root"
+    _refused_cleanly(out, capsys, "No space left on device")
+    monkeypatch.setattr(download, "_copy_member", copy)
+    assert main(["download", "--sources", "visa", "--out", str(out)]) == 0
+    assert _files(out, "VisA") == _files(small_root, "VisA")

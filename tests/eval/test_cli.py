@@ -41,8 +41,10 @@ def test_one_protocol_and_json_output(mini_key, mini_key_path, tmp_path, capsys)
     assert written["average"] == pytest.approx(575 / 28, abs=1e-9)
     expected_sources = {"DS-MVTec": 325 / 7, "MVTec-LOCO": 0.0, "VisA": 0.0, "GoodsAD": 250 / 7}
     assert {s: row["average"] for s, row in written["sources"].items()} == pytest.approx(expected_sources, abs=1e-9)
-    assert written["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0}
-    assert written["coverage"] == 100.0 and written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
+    assert written["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0,
+                                 "answered": 11}
+    assert written["coverage"] == pytest.approx(1100 / 13, abs=1e-9)  # 2 invalid: unanswered
+    assert written["invalid_rate"] == pytest.approx(200 / 13, abs=1e-9)
     ci = written["bootstrap"]
     assert (ci["resamples"], ci["seed"], ci["level"]) == (20, 3, 0.95) and ci["low"] <= ci["high"]
 

@@ -64,7 +64,8 @@ def test_skip_after_drop_counts_only_records_0_and_5(mini_key):
                                "object_classification": 0.0, "object_analysis": 0.0}
     assert row["average"] == 12.5 and result["average"] == 12.5
     assert (row["overkill"], row["miss"], row["precision"], row["recall"], row["f1"]) == (0.0, 100.0, 0, 0, 0)
-    assert result["counts"] == {"questions": 13, "scored": 2, "invalid": 2, "missing": 7, "skipped": 2}
+    assert result["counts"] == {"questions": 13, "scored": 2, "invalid": 2, "missing": 7, "skipped": 2,
+                                "answered": 2}
     assert_matches_oracle(result, oracle(records))
 
 
@@ -88,7 +89,8 @@ def test_hand_computed_official_table(mini_key):
     assert (ds["precision"], ds["overkill"], ds["miss"]) == (0.0, 50.0, 100.0)
     assert result["average"] == pytest.approx(625 / 28, abs=TOL)
     assert result["subtasks"]["anomaly_discrimination"] == pytest.approx(31.25, abs=TOL)
-    assert result["counts"] == {"questions": 13, "scored": 11, "invalid": 1, "missing": 0, "skipped": 1}
+    assert result["counts"] == {"questions": 13, "scored": 11, "invalid": 1, "missing": 0, "skipped": 1,
+                                "answered": 11}
 
 
 def test_jsonl_feeds_upstream_in_key_order(mini_key):

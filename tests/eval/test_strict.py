@@ -25,8 +25,10 @@ def test_hand_computed_strict_table(mini_key):
     assert goods["average"] == pytest.approx(250 / 7, abs=TOL)
     assert loco["average"] == 0.0 and loco["abnormal_accuracy"] == 0.0  # "A crack is visible." is refused
     assert result["average"] == pytest.approx(575 / 28, abs=TOL)
-    assert result["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0}
-    assert result["coverage"] == 100.0 and result["invalid_rate"] == pytest.approx(200 / 13, abs=TOL)
+    assert result["counts"] == {"questions": 13, "scored": 13, "invalid": 2, "missing": 0, "skipped": 0,
+                                "answered": 11}
+    assert result["coverage"] == pytest.approx(1100 / 13, abs=TOL)  # the 2 invalid are not answers
+    assert result["invalid_rate"] == pytest.approx(200 / 13, abs=TOL)
 
 
 def test_missing_questions_are_wrong(mini_key):
@@ -37,8 +39,9 @@ def test_missing_questions_are_wrong(mini_key):
     # DS-MVTec AD: normal 1 of 2 right, abnormal 0 of 1 -> 25; every other cell 0; 7 columns; 4 sources
     assert result["sources"]["DS-MVTec"]["subtasks"]["anomaly_discrimination"] == 25.0
     assert result["average"] == pytest.approx(25 / 7 / 4, abs=TOL)
-    assert result["counts"] == {"questions": 13, "scored": 13, "invalid": 3, "missing": 7, "skipped": 0}
-    assert result["coverage"] == pytest.approx(600 / 13, abs=TOL) and result["invalid_rate"] == 50.0
+    assert result["counts"] == {"questions": 13, "scored": 13, "invalid": 3, "missing": 7, "skipped": 0,
+                                "answered": 3}
+    assert result["coverage"] == pytest.approx(300 / 13, abs=TOL) and result["invalid_rate"] == 50.0
 
 
 def test_out_of_options_letter_from_a_response_is_wrong(mini_key):
@@ -141,7 +144,7 @@ def test_result_shape_and_provenance(mini_key, mini_key_path, tmp_path):
         for source in result["sources"].values():
             assert {"average", "subtasks", "normal_accuracy", "abnormal_accuracy", "overkill", "miss",
                     "precision", "recall", "f1"} <= set(source)
-        assert set(result["counts"]) == {"questions", "scored", "invalid", "missing", "skipped"}
+        assert set(result["counts"]) == {"questions", "scored", "invalid", "missing", "skipped", "answered"}
     assert json.loads(json.dumps(both)) == both
 
 

@@ -20,8 +20,22 @@ from lmms_task import REPO, TASK_DIR
 VENV_PYTHON = Path(os.environ.get("MMAD_LMMS_EVAL_PYTHON", REPO / ".venv-lmms-eval" / "bin" / "python"))
 MAX_NEW_TOKENS = 6
 
-pytestmark = pytest.mark.skipif(not VENV_PYTHON.exists(),
-                                reason=f"no lmms-eval environment at {VENV_PYTHON}; run scripts/lmms_eval_env.sh")
+
+
+def _usable(python: Path) -> bool:
+    """Whether the lmms-eval environment exists and imports (a half-built one must skip, not fail)."""
+    if not python.exists():
+        return False
+    check = [str(python), "-c", "import lmms_eval.evaluator, lmms_eval.models.chat.llava_hf, torch"]
+    try:
+        return subprocess.run(check, capture_output=True, timeout=300).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _usable(VENV_PYTHON),
+                                reason=f"no working lmms-eval environment at {VENV_PYTHON}; "
+                                       "run scripts/lmms_eval_env.sh")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,21 @@ def test_tiny_model_runs_offline_with_no_download(small_root, tmp_path, capsys):
     assert (sidecar["backend"], sidecar["model"], sidecar["revision"]) == ("transformers", "tiny", None)
 
 
+def test_the_pil_fallback_note_is_not_printed_and_other_warnings_are(capfd):
+    """transformers says on every run that an image processor falls back to PIL without torchvision; the
+    runner silences that note only (the note is `warning_once`, so it is emitted here directly)."""
+    import logging
+
+    from eval.predict.backends.transformers_backend import PIL_FALLBACK_NOTE, quiet_pil_fallback
+
+    emitter = logging.getLogger("transformers.utils.import_utils")
+    quiet_pil_fallback()
+    emitter.warning(f"`CLIPImageProcessor` {PIL_FALLBACK_NOTE} to `CLIPImageProcessorPil`")
+    emitter.warning("something else went wrong")
+    err = capfd.readouterr().err
+    assert "torchvision" not in err and "something else went wrong" in err
+
+
 def test_an_uncached_hub_model_offline_is_a_clear_error(small_root, tmp_path, capsys):
     out = tmp_path / "p.jsonl"
     assert main(["predict", "--data-dir", str(small_root), "--model", "some-org/not-cached-VL", "--out", str(out),

@@ -12,13 +12,24 @@ BUNDLED = [populate.row_from_reported(json.loads(p.read_text(encoding="utf-8")))
            for p in sorted(REPORTED_DIR.glob("*.json"))]
 
 
+#: Every comparability field stated by the source (quantisation honestly unknown).
+STATED_BASIS = {"setting": {"basis": "stated"}, "protocol": {"basis": "stated"}, "coverage": {"basis": "stated"},
+                "training_exposure": {"basis": "stated"}, "quantisation": {"basis": "not stated"}}
+
+
+def presumed_basis(**reasons: str) -> dict:
+    """STATED_BASIS with the named fields presumed for the given reasons."""
+    return {**STATED_BASIS, **{name: {"basis": "presumed", "reason": reason} for name, reason in reasons.items()}}
+
+
 def entry(id="m-1-shot", model="Model-7B", average=70.0, **changes) -> dict:
     """A comparable reported entry in the board schema; `changes` override any field."""
     base = {
         "id": id, "model": model, "model_version": None, "size": "7B", "type": "open", "link": "https://e.org/m",
         "status": "reported", "setting": "1-shot", "setting_detail": "", "protocol": "official",
         "protocol_detail": "", "coverage": "full", "coverage_detail": "", "training_exposure": "none declared",
-        "training_detail": "", "measured_by": "benchmark authors", "run_note": "", "notes": "", "flags": [],
+        "training_detail": "", "quantisation": "not stated", "quantisation_detail": "",
+        "measured_by": "benchmark authors", "basis": STATED_BASIS, "run_note": "", "notes": "", "flags": [],
         "sources": [{"title": "MMAD paper (ICLR 2025)", "kind": "paper table", "locator": "Table 2",
                      "link": "https://arxiv.org/abs/2410.09453", "measured": True, "average": average,
                      "precision": 2, "confidence": "high"}],

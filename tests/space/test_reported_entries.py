@@ -21,9 +21,10 @@ BY_ID = {entry.get("id"): entry for entry in ENTRIES}
 
 REQUIRED = ("id", "model", "model_version", "size", "type", "link", "status", "setting", "setting_detail",
             "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure", "training_detail",
-            "measured_by", "run_note", "notes", "flags", "sources", "rescorable", "rescorable_reason", "result")
+            "quantisation", "quantisation_detail", "measured_by", "basis", "run_note", "notes", "flags", "sources",
+            "rescorable", "rescorable_reason", "result")
 MODEL_TYPES = ("open", "API", "industrial-specialised")
-SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper")
+SOURCE_KINDS = ("paper table", "released results", "model card", "README", "third-party paper", "issue comment")
 CONFIDENCES = ("high", "medium", "low")
 #: Flag marking an entry whose printed average is not the mean of its printed cells (the entry says which).
 UNCONFIRMED_AVERAGE = "unconfirmed: average"
@@ -50,7 +51,7 @@ def test_there_are_entries_and_file_names_are_ids():
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
 def test_entry_has_every_schema_field_and_taxonomy_values(entry):
     assert [key for key in REQUIRED if key not in entry] == []
-    assert taxonomy.invalid_fields(entry) == []
+    assert taxonomy.reported_problems(entry) == []
     assert entry["status"] in ("reported", "reference")
     assert entry["type"] in (MODEL_TYPES if entry["status"] == "reported" else ("reference",))
     assert entry["rescorable"] is False and entry["rescorable_reason"]
@@ -65,6 +66,8 @@ def test_entry_has_every_schema_field_and_taxonomy_values(entry):
         assert entry["training_detail"]
     if entry["setting"] not in taxonomy.STANDARD_SETTINGS:
         assert entry["setting_detail"]
+    if entry["quantisation"] == taxonomy.QUANTISED:
+        assert entry["quantisation_detail"] and [f for f in entry["flags"] if f.startswith("run quantised")]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
@@ -267,21 +270,104 @@ def test_qwen2_5_vl_7b_keeps_each_harness_as_its_own_run():
     assert runs[72.19]["measured_by"] == "benchmark authors" and runs[72.4]["protocol"] == "other"
 
 
+# --- issue 18: labels the sources contradict, presumptions shown as such ------------------------------
+
+def _presumed(entry_id: str) -> set[str]:
+    return set(taxonomy.presumptions(BY_ID[entry_id]))
+
+
+@pytest.mark.parametrize("entry_id", ["hyco-iad-3b-1-shot-hyco-iad-readme",
+                                      "qwen2-5-vl-3b-sft-hyco-iad-data-1-shot-hyco-iad-readme"])
+def test_hyco_iad_runs_trained_on_mmad_questions_and_ran_1_shot_plus(entry_id):
+    """Its released training data holds 713 of 1,164 QA pairs on MMAD images; its evaluation script uses
+    similar_templates[0]."""
+    entry = BY_ID[entry_id]
+    assert entry["training_exposure"] == "MMAD questions" and "713 of its 1,164" in entry["training_detail"]
+    assert "88bacbf" in entry["training_detail"]
+    assert entry["setting"] == "1-shot+" and "similar_templates[0]" in entry["setting_detail"]
+    assert "README says one-shot" in entry["setting_detail"]
+    assert _presumed(entry_id) == set()
+
+
+def test_egvlr_rows_are_a_subset_of_at_most_5000_questions():
+    rows = [entry for entry in ENTRIES if entry["id"].endswith("-egvlr")]
+    assert len(rows) == 3
+    for entry in rows:
+        assert entry["coverage"] == "subset" and "at most 5,000 questions" in entry["coverage_detail"]
+        assert "LIMIT=5000" in entry["coverage_detail"] and "not stated" not in entry["coverage_detail"]
+
+
+@pytest.mark.parametrize("entry_id", ["gemini-2-5-pro-1-shot-judo", "kimi-vl-a3b-1-shot-judo",
+                                      "qwen2-5-vl-7b-1-shot-judo"])
+def test_judo_measured_rows_presume_protocol_and_coverage(entry_id):
+    assert taxonomy.comparable(BY_ID[entry_id]) and _presumed(entry_id) == {"protocol", "coverage"}
+
+
+def test_hyco_iad_base_run_presumes_its_setting():
+    assert _presumed("qwen2-5-vl-3b-1-shot-hyco-iad-readme") == {"setting"}
+    assert "1-shot or 1-shot+" in BY_ID["qwen2-5-vl-3b-1-shot-hyco-iad-readme"]["setting_detail"]
+
+
+def test_the_eight_transcribed_0_shot_rows_presume_protocol_and_coverage():
+    transcribed = [e["id"] for e in ENTRIES if e["setting"] == "0-shot"
+                   and any("table3_shot_setting" in s["link"] for s in e["sources"])]
+    assert len(transcribed) == 8
+    assert all({"protocol", "coverage"} <= _presumed(entry_id) for entry_id in transcribed)
+    assert all(BY_ID[entry_id]["sources"][0]["confidence"] == "low" for entry_id in transcribed)
+
+
+@pytest.mark.parametrize("entry_id", ["llava-next-34b-0-shot-mmad-paper", "llava-next-34b-1-shot-mmad-paper"])
+def test_llava_next_34b_runs_are_presumed_4_bit(entry_id):
+    entry = BY_ID[entry_id]
+    assert entry["quantisation"] == "quantised" and "4bit" in entry["quantisation_detail"]
+    assert "quantisation" in _presumed(entry_id)
+    assert "--dtype 4bit" in taxonomy.presumptions(entry)["quantisation"]
+
+
+def test_no_presumption_hides_in_a_flag_any_more():
+    """A presumption is data (`basis`), marked by the board; no flag repeats it as free text."""
+    assert [e["id"] for e in ENTRIES if any("presumed official" in flag for flag in e["flags"])] == []
+
+
+def test_the_default_ranking_keeps_presumed_rows():
+    ranked = [e for e in ENTRIES if e["status"] == "reported" and taxonomy.comparable(e)]
+    presumed = [e["id"] for e in ranked if not taxonomy.stated_only(e)]
+    assert len(presumed) == 13 and "gemini-2-5-pro-1-shot-judo" in presumed
+
+
+def test_newer_leads_carry_their_flags_and_aggregator_only_leads_stay_off():
+    """Issue 18's leads: Triad (subset, exposure, approximate), the laya-vision decision model (one subtask),
+    AgentIAD v2 (already on the board: split of MMAD, exposure); MAU-GPT is only on an aggregator page."""
+    triad = BY_ID["triad-0-shot-triad-issue-2"]
+    assert (triad["coverage"], triad["training_exposure"]) == ("subset", "MMAD source images")
+    assert "juice_bottle" in triad["coverage_detail"] and triad["sources"][0]["confidence"] == "low"
+    assert set(taxonomy.presumptions(triad)) == {"protocol"}
+    laya = BY_ID["laya-vision-smolvlm-decision-model-1-shot-laya-vision"]
+    assert laya["result"]["subtasks"] == {"anomaly_discrimination": 51.29}
+    assert laya["flags"][0].startswith("single subtask") and laya["coverage"] == "subset"
+    agentiad = _only("AgentIAD-3B", "+ other inputs")
+    assert (agentiad["coverage"], agentiad["training_exposure"]) == ("subset", "MMAD questions")
+    assert not [e for e in ENTRIES if "MAU-GPT" in e["model"] or "wizwand" in json.dumps(e["sources"])]
+    assert not any(taxonomy.comparable(e) for e in (triad, laya, agentiad))
+
+
 # --- the About tab describes these fields as the code computes them --------------------------------------
 
 def test_about_text_states_the_coverage_the_scorer_computes(small_root):
-    """Coverage = questions with a prediction (valid or not) / all questions; an invalid answer is counted."""
+    """Coverage = questions read as an offered letter / all questions: a blank is unanswered, and so is
+    the record the official protocol skips after it."""
     from eval import load_key, score
     from space import about
 
     key = load_key(small_root)
     lines = [{"question_id": q.qid, "answer": q.answer} for q in key.questions[:-1]]  # the last one unanswered
-    lines[0]["answer"] = ""  # an empty answer: predicted, but invalid
+    lines[0]["answer"] = ""  # an empty answer: invalid, and upstream skips the record after it
     data = "\n".join(json.dumps(line) for line in lines).encode()
-    official = score(data, key, "official", resamples=0)
-    assert official["coverage"] == pytest.approx((len(key) - 1) / len(key) * 100)
-    assert official["counts"]["invalid"] == 1
-    assert "valid or not, divided by all questions" in about.ABOUT
+    both = score(data, key, resamples=0)
+    assert both["official"]["coverage"] == pytest.approx((len(key) - 3) / len(key) * 100)
+    assert both["strict"]["coverage"] == pytest.approx((len(key) - 2) / len(key) * 100)
+    assert both["official"]["counts"]["invalid"] == 1
+    assert "Blank, null and unreadable replies are unanswered" in about.ABOUT
     assert f"at least {taxonomy.FULL_COVERAGE_MIN_SHARE:.1%} of the questions" in about.ABOUT
     assert "sample of questions" not in about.ABOUT.split("## Where the reported numbers come from")[1]
 
@@ -290,3 +376,31 @@ def test_provenance_page_lists_every_entry():
     """docs/results.md is the human-readable provenance table: it must not fall behind the files."""
     text = (Path(REPORTED_DIR).parent.parent / "docs" / "results.md").read_text(encoding="utf-8")
     assert [entry["id"] for entry in ENTRIES if f"`{entry['id']}`" not in text] == []
+
+
+def test_the_board_refuses_to_start_on_an_entry_without_its_basis(tmp_path):
+    from space.populate import load_reported
+
+    entry = {key: value for key, value in BY_ID["gemini-2-5-pro-1-shot-judo"].items() if key != "basis"}
+    (tmp_path / "x.json").write_text(json.dumps(entry), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x\.json: basis: expected an object"):
+        load_reported(tmp_path)
+    presumed_silently = {**entry, "basis": {**BY_ID["gemini-2-5-pro-1-shot-judo"]["basis"],
+                                            "protocol": {"basis": "presumed"}}}
+    (tmp_path / "x.json").write_text(json.dumps(presumed_silently), encoding="utf-8")
+    with pytest.raises(ValueError, match="protocol is presumed without a reason"):
+        load_reported(tmp_path)
+
+
+def test_provenance_table_is_the_one_the_files_make():
+    """Every label on docs/results.md (setting, verdict, presumptions, flags, confidence) is the files' own:
+    `python3 scripts/results_table.py --write` remakes it after an entry changes."""
+    import importlib.util
+
+    path = Path(REPORTED_DIR).parent.parent / "scripts" / "results_table.py"
+    spec = importlib.util.spec_from_file_location("results_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.PAGE.read_text(encoding="utf-8")
+    first, last = module.page_table(text)
+    assert text.split("\n")[first:last + 1] == module.table()

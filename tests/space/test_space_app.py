@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import os
 import json
 import tempfile
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from space import ranking, taxonomy
+from space import ranking, render, taxonomy
 from space.app import build_demo, launch_options
 from space.envs import REPORTED_DIR
+from space.ranking import counts
 from space.storage import LocalStore
 
 
@@ -61,6 +64,13 @@ def test_board_without_key_serves_comparable_entries_by_default(serve, make_pred
     assert set(_column(table, "ID")) == expected and table["headers"][:2] == ["Rank", "Model"]
     everything = _board(client, show=ranking.ALL_ENTRIES)
     assert sorted(_column(everything, "ID")) == sorted(e["id"] for e in bundled)
+    stated = _board(client, show=ranking.STATED_ONLY)
+    assert set(_column(stated, "ID")) == {i for i in expected if taxonomy.stated_only(next(
+        e for e in bundled if e["id"] == i))} and "gemini-2-5-pro-1-shot-judo" not in _column(stated, "ID")
+    assert "presumption (†) are hidden too" in stated["note"]
+    provenance = _board(client, show=ranking.ALL_ENTRIES, columns=list(render.PRESETS["Provenance"]))
+    flags = dict(zip(_column(provenance, "ID"), _column(provenance, "Flags")))
+    assert flags["gemini-2-5-pro-1-shot-judo"].startswith("† presumed: protocol, coverage")
     big = _board(client, sizes=["> 40B"], show_reference=False, view="VisA")
     assert {row for row in _column(big, "Size")} == {"72B", "76B"}
     with pytest.raises(AppError, match="no answer key"):
@@ -126,7 +136,7 @@ def test_only_admins_can_rescore(serve, key_info, make_predictions, settings):
 
 def test_login_required_refuses_anonymous_submissions(serve, key_info, make_predictions):
     client = serve(key_info, on_space=True)
-    with pytest.raises(AppError, match="Log in"):
+    with pytest.raises(httpx.HTTPStatusError, match="401"):  # the upload itself is refused (space/uploads.py)
         client.predict(handle_file(str(make_predictions())), "Anon", api_name="/submit")
 
 
@@ -145,13 +155,33 @@ def test_downloads_share_one_folder_and_neutralise_formulas(serve, key_info, mak
     expected = {e["id"] for e in _bundled() if e["status"] == "reference" or taxonomy.comparable(e)}
     assert len(records) == len(expected) + 1 and {"model", "average", "measured_by", "sources"} <= set(records[0])
     assert first["orig_name"] == again["orig_name"]
+    snapshot = _board(client)["snapshot"]
+    assert len(snapshot) == 10 and {r["snapshot"] for r in records} == {snapshot}
+    assert f"Snapshot **`{snapshot}`**" in client.predict(api_name="/header")[0]
     exported = client.predict(show=ranking.ALL_ENTRIES, api_name="/export_csv")
     rows = list(csv.DictReader(open(exported["path"], encoding="utf-8")))
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in {r["model"] for r in rows}
+    assert {r["snapshot"] for r in rows} == {snapshot}
+    client.predict(handle_file(str(make_predictions(seed=6))), "Another-VL", api_name="/submit")
+    assert _board(client)["snapshot"] != snapshot  # a new result is a new snapshot
     assert len(rows) == len(_bundled()) + 1
-    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")] == [
-        "mmad-board-exports"]
-    assert len(list((tmp_path / "tmp" / "mmad-board-exports").iterdir())) == 2  # one JSON (twice), one CSV
+    [folder] = [p for p in (tmp_path / "tmp").iterdir() if p.name.startswith("mmad-board-export")]
+    assert len(list(folder.iterdir())) == 2  # one JSON (twice), one CSV
+
+
+def test_a_file_planted_where_exports_used_to_go_is_never_served(serve, tmp_path, monkeypatch):
+    """Exports went to a fixed <tmp>/mmad-board-exports/mmad_leaderboard-<sha of the content>.csv, and an
+    existing file of that name was served as is: another local user could plant the download."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    client = serve(None)
+    real = Path(client.predict(api_name="/export_csv")["path"]).read_bytes()
+    shared = tmp_path / "tmp" / "mmad-board-exports"
+    shared.mkdir(exist_ok=True)
+    planted = shared / f"mmad_leaderboard-{hashlib.sha256(real).hexdigest()[:12]}.csv"
+    planted.write_bytes(b"model,average\nPlanted,99.9\n")
+    served = Path(client.predict(api_name="/export_csv")["path"]).read_bytes()
+    assert served == real and b"Planted" not in served
 
 
 def test_demo_results_are_labelled_synthetic_and_never_ranked(serve, key_info, make_predictions):
@@ -237,19 +267,31 @@ def test_only_results_scored_against_this_boards_full_key_rank(tmp_path, key_inf
         f"scored against a key of {len(key_info.key):,} questions (synthetic test key), not the benchmark's 39,672",)}
     assert set(map(tuple, reasons(None).values())) == {("no answer key is configured here to check its score",)}
 
+    def badges(key) -> dict[str, str]:
+        board = Board(store, key=key)
+        return {r.model: render.status_badge(r) for r in board.verified} | {"verified": counts(board.rows)["verified"]}
+
+    assert badges(key_info) == {"Honest-VL": "✓ verified", "Elsewhere-VL": "scored on another key", "verified": 1}
+    assert badges(small) == {"Honest-VL": f"scored on a {len(key_info.key):,}-question key",
+                             "Elsewhere-VL": "scored on another key", "verified": 0}
+    assert badges(None) == {"Honest-VL": "unchecked: no answer key here", "Elsewhere-VL": "unchecked: no answer key here",
+                            "verified": 0}
+
 
 def test_hedged_replies_far_above_strict_do_not_rank():
     from space.populate import row_from_submission
 
-    def row(official: float, strict: float):
-        result = {"official": {"average": official, "coverage": 100.0, "answer_key_sha256": "k"},
-                  "strict": {"average": strict, "coverage": 100.0}}
+    def row(official: float, strict: float, coverage: float = 100.0):
+        result = {"official": {"average": official, "coverage": coverage, "answer_key_sha256": "k"},
+                  "strict": {"average": strict, "coverage": coverage}}
         return row_from_submission("20260101T000000Z-0123456789", {"model_name": "M", "setting": "1-shot",
                                                                     "training_exposure": NONE}, result)
 
     assert row(80.0, 75.0).ranked
     hedged = row(100.0, 0.0)
     assert not hedged.ranked and hedged.not_ranked_because()[0].startswith("official average 100.00 points above")
+    few = row(100.0, 0.0, coverage=5.0)  # a 40-question run: coverage is the real reason, hedging comes after
+    assert few.not_ranked_because()[0].startswith("subset: ") and "points above strict" in few.not_ranked_because()[1]
 
 
 def test_submit_without_a_file_asks_for_one_and_is_not_a_failed_attempt(serve, key_info):

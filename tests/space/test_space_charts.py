@@ -98,3 +98,31 @@ def test_category_heatmap_of_a_verified_row():
     assert list(heat.x) == [ranking.SHORT_TITLES[s] for s in SUBTASKS] and heat.texttemplate == "%{z:.2f}"
     assert list(heat.z[0]) == [50.0] * 7 and (heat.zmin, heat.zmax) == (0, 100)
     assert charts.category_heatmap(row()) is None
+
+
+def test_radar_series_are_told_apart_named_as_in_the_picker_and_ticks_sit_off_the_axes():
+    """Two runs of one model: the legend says which run exactly as the picker does; 8 picks draw 6 series,
+    each its own colour and dash; the tick labels lie between two subtask spokes."""
+    runs = [row(id="gpt-4o-1-shot-mmad-paper", model="GPT-4o", average=74.9),
+            row(id="gpt-4o-1-shot-mmad-csv", model="GPT-4o", average=74.3),
+            *(row(id=f"m{i}", model=f"Model-{i}", average=60.0 + i) for i in range(6))]
+    picker = charts.choices(runs)
+    names = {value: name for name, value in picker}
+    figure = charts.radar_figure(runs, [value for _, value in picker], names=names)
+    assert [t.name for t in figure.data] == [name for name, _ in picker][:charts.RADAR_LIMIT]
+    assert any(t.name.endswith("· paper") for t in figure.data) and any(t.name.endswith("· csv") for t in figure.data)
+    assert len({t.line.color for t in figure.data}) == len({t.line.dash for t in figure.data}) == charts.RADAR_LIMIT
+    polar = figure.layout.polar
+    spokes = [(polar.angularaxis.rotation + i * 360 / len(SUBTASKS)) % 360 for i in range(len(SUBTASKS))]
+    assert min(abs(polar.radialaxis.angle % 360 - spoke) for spoke in spokes) >= 360 / len(SUBTASKS) / 2 - 0.01
+    assert 100 not in polar.radialaxis.tickvals  # no "100" on the outer ring next to a subtask's title
+
+
+def test_value_labels_sit_inside_the_bars_and_reference_lines_below_them():
+    board = ranking.board_view([row(id=f"m{i}", model=f"M{i}", average=70.0 + i) for i in range(3)])
+    reference = row(id="ref", model="Human (ordinary)", average=71.5, status="reference")
+    figure = charts.bar_figure(board, [reference])
+    assert {t.textposition for t in figure.data} == {"inside"}
+    # at the bar's base, away from its error bar at the bar's end
+    assert {t.insidetextanchor for t in figure.data} == {"start"} and all(t.error_x.array for t in figure.data)
+    assert [shape.layer for shape in figure.layout.shapes] == ["below"]

@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from board_entries import BUNDLED, row, verified
+from board_entries import BUNDLED, presumed_basis, row, verified
 
 from mmad_dataset import SOURCES, SUBTASKS
 from space import ranking, render, taxonomy
@@ -50,7 +50,7 @@ def test_verified_training_exposure_maps_onto_the_taxonomy(declared, expected, r
 def test_synthetic_demo_rows_are_labelled_and_never_ranked():
     demo = verified(synthetic=True, average=99.0)
     board = ranking.board_view([demo, row(average=60.0)])
-    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Status"])
+    frame = render.table(board, columns=render.PRESETS["Provenance"])
     assert list(frame["Rank"]) == ["1", "demo"]  # the real row first and ranked, the demo row after it
     assert frame.iloc[1]["Status"] == "synthetic (demo)"
     assert "synthetic demo key" in frame.iloc[1]["Not ranked because"]
@@ -63,10 +63,10 @@ def test_default_view_shows_only_comparable_entries_and_all_entries_marks_the_re
             row(id="oth", average=85.0, protocol="other", protocol_detail="pooled accuracy"),
             row(id="rag", average=80.0, setting="+ domain knowledge"),
             row(id="ref", model="Human (expert)", average=86.65, status="reference")]
-    default = render.table(ranking.board_view(rows))
+    default = render.table(ranking.board_view(rows), render.PRESETS["Provenance"])
     assert list(default["ID"]) == ["ref", "a"] and list(default["Rank"]) == ["ref", "1"]
-    assert "Not ranked because" not in default.columns
-    everything = render.table(ranking.board_view(rows, Filters(show=ALL_ENTRIES)))
+    assert "Not ranked because" not in default.columns  # empty in every shown row: not shown
+    everything = render.table(ranking.board_view(rows, Filters(show=ALL_ENTRIES)), render.PRESETS["Provenance"])
     assert list(everything["ID"]) == ["ref", "a", "sub", "oth", "rag"]
     assert list(everything["Rank"]) == ["ref", "1", "—", "—", "—"]
     reasons = dict(zip(everything["ID"], everything["Not ranked because"]))
@@ -131,10 +131,20 @@ def test_filters_on_taxonomy_fields():
 # --- display -------------------------------------------------------------------------------------
 
 def test_numbers_show_two_decimals_and_answered_share_a_percent_sign():
-    frame = render.table(ranking.board_view([row(average=75.0), verified(coverage=99.9)]))
+    frame = render.table(ranking.board_view([row(average=75.0), verified(coverage=99.9)]), render.PRESETS["Subtasks"])
     shown = render.styled(frame).to_html()
     assert ">75.00<" in shown and ">80.00<" in shown and ">99.90%<" in shown and ">75<" not in shown
     assert ">–<" in shown  # a reported row has no strict average
+
+
+def test_the_sorted_column_and_the_rank_basis_are_marked_and_a_focused_row_is_highlighted():
+    frame = render.table(ranking.board_view([row(id="a", average=75.0), row(id="b", average=70.0)]),
+                         sort_by="Defect Loc.")
+    assert render.headers(frame, "Defect Loc.")[:3] == ["Rank (by Average)", "Model", "Average"]
+    assert "Defect Loc. ▼" in render.headers(frame, "Defect Loc.") and "Average ▼" in render.headers(frame)
+    html = render.styled(frame, "Average", highlight="b").to_html()
+    assert "Average ▼" in html and html.count(render.HIGHLIGHT.split(";")[0]) == 1
+    assert render.plural(1, "entry", "entries") == "1 entry" and render.plural(0, "entry", "entries") == "0 entries"
 
 
 def test_user_text_renders_inert_in_markdown_cells():
@@ -147,10 +157,15 @@ def test_user_text_renders_inert_in_markdown_cells():
     assert render.escape_markdown("the CSV's #3") == "the CSV's \\#3"  # no broken &#x27; entity
 
 
-def test_columns_keep_size_setting_and_measured_by_next_to_the_average():
+def test_default_columns_are_the_overview_and_empty_columns_are_left_out():
     frame = render.table(ranking.board_view([row()]))
-    assert list(frame.columns[:7]) == ["Rank", "Model", "Average", "95% CI", "Size", "Setting", "Measured by"]
-    assert frame.columns[-1] == "ID"
+    assert list(frame.columns) == ["Rank", "Model", "Average", "95% CI", "Size", "Setting",
+                                   *ranking.SUBTASK_COLUMNS, "ID"]
+    unknown_size = render.table(ranking.board_view([row(size=None)]))
+    assert "Size" not in unknown_size.columns and "Average" in unknown_size.columns
+    detection = render.table(ranking.board_view([row(), verified()]), render.PRESETS["Detection"])
+    assert {"Overkill", "Miss"} <= set(detection.columns)
+    assert "Overkill" not in render.table(ranking.board_view([row()]), render.PRESETS["Detection"]).columns
     picked = render.table(ranking.board_view([row()]), columns=["Defect Loc.", "Average"])
     assert list(picked.columns) == ["Rank", "Model", "Average", "Defect Loc.", "ID"]
 
@@ -206,3 +221,46 @@ def test_the_hidden_count_follows_the_search():
     assert ranking.board_view(rows, Filters(search="beta")).hidden == 1
     assert ranking.board_view(rows, Filters(search="zzqq")).hidden == 0
     assert ranking.board_view(rows, Filters(search="beta", show=ALL_ENTRIES)).rows[0].model == "Beta-7B"
+
+
+# --- presumptions (issue 18) -----------------------------------------------------------------------
+
+def test_presumed_values_are_marked_in_cells_flags_and_detail_and_still_ranked():
+    presumed = row(id="p-1-shot", average=80.0, basis=presumed_basis(protocol="the paper does not say how it scored"))
+    stated = row(id="s-1-shot", average=70.0)
+    board = ranking.board_view([presumed, stated])
+    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Coverage", "Flags"]).set_index("ID")
+    assert list(frame["Rank"]) == ["1", "2"]  # the default ranking keeps the presumed row
+    assert frame.loc["p-1-shot", "Protocol"] == f"official {taxonomy.PRESUMED_MARK}"
+    assert frame.loc["p-1-shot", "Coverage"] == "full" and frame.loc["s-1-shot", "Protocol"] == "official"
+    assert frame.loc["p-1-shot", "Flags"] == f"{taxonomy.PRESUMED_MARK} presumed: protocol"
+    assert frame.loc["s-1-shot", "Flags"] == ""
+    default = render.table(board).set_index("ID")  # the default preset has no Flags column: the name is marked
+    assert default.loc["p-1-shot", "Model"].startswith(f"[Model-7B](https://e.org/m) {taxonomy.PRESUMED_MARK}")
+    assert taxonomy.PRESUMED_MARK not in default.loc["s-1-shot", "Model"]
+    detail = render.detail_markdown(presumed, board)
+    assert "- **Protocol:** official · † *presumed:* the paper does not say how it scored" in detail
+    assert "- **Setting:** 1\\-shot\n" in detail + "\n"
+    download = render.plain_table(board).set_index("id")
+    assert download.loc["p-1-shot", "presumed"] == "protocol: the paper does not say how it scored"
+
+
+def test_stated_only_shows_comparable_rows_that_presume_nothing_and_keeps_their_ranks():
+    rows = [row(id="p-1-shot", average=80.0, basis=presumed_basis(setting="the README and the script disagree")),
+            row(id="s-1-shot", average=70.0), row(id="o-1-shot", average=90.0, protocol="other", protocol_detail="x")]
+    stated = ranking.board_view(rows, Filters(show=ranking.STATED_ONLY))
+    assert [r.id for r in stated.rows] == ["s-1-shot"] and stated.ranks["s-1-shot"] == 2  # ranks never renumber
+
+
+def test_bundled_presumptions_are_marked_on_the_board():
+    board = ranking.board_view(BUNDLED)
+    frame = render.table(board, columns=[*render.DEFAULT_COLUMNS, "Protocol", "Quantisation", "Flags"]).set_index("ID")
+    judo = frame.loc["gemini-2-5-pro-1-shot-judo"]
+    assert judo["Rank"] == "1" and judo["Protocol"] == "official †"
+    assert "presumed: protocol, coverage" in judo["Flags"]
+    assert frame.loc["llava-next-34b-1-shot-mmad-paper", "Quantisation"] == "quantised †"
+    assert frame.loc["qwen2-5-vl-3b-1-shot-hyco-iad-readme", "Setting"] == "1-shot †"
+    stated = ranking.board_view(BUNDLED, Filters(show=ranking.STATED_ONLY))
+    assert sum(r.ranked for r in stated.rows) == 35 - 13
+    assert [r.model for r in stated.rows if r.status == "reference"] == ["Random chance"]  # the human rows presume
+    assert "gemini-2-5-pro-1-shot-judo" not in {r.id for r in stated.rows}

@@ -469,3 +469,57 @@ def test_twenty_concurrent_submissions_on_the_fake_hub_are_all_stored_once(fake_
     stored = HubStore("board/subs", token="t", mirror=tmp_path / "fresh", endpoint=fake_hub.url).list()
     assert sorted(s.metadata["model_name"] for s in stored) == sorted(f"model-{i}" for i in range(20))
     assert len({s.metadata["content_sha256"] for s in stored}) == 20
+
+
+# --- issue 15: limits that are properties of the store -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["local", "fake hub"])
+def test_daily_limit_holds_across_two_app_instances_on_one_store(where, tmp_path, key_info, make_predictions,
+                                                                 request):
+    if where == "local":
+        stores = [LocalStore(tmp_path / "store") for _ in range(2)]
+    else:
+        hub = request.getfixturevalue("fake_hub")
+        stores = [HubStore("board/subs", token="t", mirror=tmp_path / f"m{i}", endpoint=hub.url) for i in (1, 2)]
+    clock = Clock()
+    first, second = (Submitter(store, key_info, max_per_day=3, clock=clock) for store in stores)
+    first._stored_metadata(), second._stored_metadata()  # both have read the (empty) store
+    accepted = 0
+    for seed in range(6):
+        instance = (first, second)[seed % 2]
+        try:
+            instance.submit(make_predictions(seed=seed), {**META, "model_name": f"m{seed}"}, "alice")
+            accepted += 1
+        except SubmissionRejected as exc:
+            assert "rate limit" in str(exc) and "limit 3" in str(exc)
+    assert accepted == 3
+    clock.now += timedelta(days=1)
+    second.submit(make_predictions(seed=9), {**META, "model_name": "m9"}, "alice")  # a new day, new slots
+
+
+def _wrong_letter_swapped(path, key_info, tmp_path):
+    """The same file with one wrong answer replaced by another wrong letter: every number stays the same."""
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        question = key_info.key.by_id[record["question_id"]]
+        others = [letter for letter in question.options if letter not in (question.answer, record["answer"])]
+        if record["answer"] != question.answer and others:
+            lines[i] = json.dumps({**record, "answer": others[0]})
+            break
+    perturbed = tmp_path / "perturbed.jsonl"
+    perturbed.write_text("\n".join(lines) + "\n")
+    return perturbed
+
+
+def test_a_score_neutral_perturbation_is_refused_as_a_near_duplicate(submitter, make_predictions, key_info,
+                                                                     tmp_path):
+    original = make_predictions(seed=1)
+    first = submitter.submit(original, META, "alice")
+    perturbed = _wrong_letter_swapped(original, key_info, tmp_path)
+    with pytest.raises(SubmissionRejected, match="near-duplicate"):
+        submitter.submit(perturbed, {**META, "model_name": "Tiny-VL v2"}, "alice")
+    other = submitter.submit(perturbed, {**META, "model_name": "Tiny-VL"}, "bob")  # another account may
+    assert other.result["official"]["average"] == first.result["official"]["average"]
+    assert len(submitter.store.list()) == 2

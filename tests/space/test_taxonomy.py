@@ -7,7 +7,9 @@ import pytest
 from space import taxonomy
 
 COMPARABLE = {"setting": "1-shot", "protocol": "official", "coverage": "full", "training_exposure": "none declared",
-              "measured_by": "benchmark authors"}
+              "measured_by": "benchmark authors", "quantisation": "not stated"}
+STATED = {"setting": {"basis": "stated"}, "protocol": {"basis": "stated"}, "coverage": {"basis": "stated"},
+          "training_exposure": {"basis": "stated"}, "quantisation": {"basis": "not stated"}}
 
 
 def test_a_full_official_untrained_1_shot_or_0_shot_entry_is_comparable():
@@ -51,3 +53,35 @@ def test_a_verified_result_is_full_only_from_99_8_percent_answered(official, str
     got, detail, share = taxonomy.coverage_of({"official": {"coverage": official}, "strict": {"coverage": strict}})
     assert got == coverage and share == pytest.approx(min(official, strict) / 100)
     assert (detail == "") == (coverage == "full")
+
+
+def test_a_basis_records_every_comparability_field_and_a_reason_for_each_presumption():
+    entry = {**COMPARABLE, "basis": STATED}
+    assert taxonomy.invalid_basis(entry) == [] and taxonomy.presumptions(entry) == {} and taxonomy.stated_only(entry)
+    presumed = {**entry, "basis": {**STATED, "protocol": {"basis": "presumed", "reason": "the paper does not say"}}}
+    assert taxonomy.invalid_basis(presumed) == []
+    assert taxonomy.presumptions(presumed) == {"protocol": "the paper does not say"}
+    assert not taxonomy.stated_only(presumed)
+    # a presumption still ranks: the default ranking keeps it, marked
+    assert taxonomy.comparable(presumed)
+
+
+@pytest.mark.parametrize(("basis", "problem"), [
+    (None, "basis: expected an object"),
+    ({k: v for k, v in STATED.items() if k != "coverage"}, "basis: coverage missing"),
+    ({**STATED, "measured_by": {"basis": "stated"}}, "basis: measured_by is not a comparability field"),
+    ({**STATED, "setting": {"basis": "assumed"}}, "basis: setting needs a basis"),
+    ({**STATED, "setting": {"basis": "presumed"}}, "basis: setting is presumed without a reason"),
+    ({**STATED, "setting": {"basis": "presumed", "reason": "  "}}, "basis: setting is presumed without a reason"),
+    ({**STATED, "quantisation": {"basis": "stated"}}, "basis: quantisation='not stated' cannot be 'stated'"),
+    ({**STATED, "setting": {"basis": "not stated"}}, "basis: setting='1-shot' cannot be 'not stated'"),
+])
+def test_a_malformed_basis_is_named(basis, problem):
+    problems = taxonomy.invalid_basis({**COMPARABLE, "basis": basis})
+    assert [p for p in problems if p.startswith(problem)], problems
+
+
+def test_a_reported_entry_records_its_quantisation_and_a_submission_need_not():
+    assert taxonomy.invalid_fields({k: v for k, v in COMPARABLE.items() if k != "quantisation"}) == []
+    problems = taxonomy.reported_problems({**COMPARABLE, "quantisation": "int4", "basis": STATED})
+    assert problems[0].startswith("quantisation='int4' (expected one of none, quantised, not stated)")

@@ -3,6 +3,7 @@ batched generation with left padding, greedy by default, or log-likelihood scori
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,26 @@ def chat_messages(prompt: Prompt) -> list[dict[str, Any]]:
     content = [{"type": "text", "text": part["text"]} if part["type"] == "text" else {"type": "image"}
                for part in prompt.parts]
     return [{"role": "user", "content": content}]
+
+
+#: transformers' note when an image processor falls back to its PIL twin because torchvision is missing.
+PIL_FALLBACK_NOTE = "requires torchvision (not installed); falling back"
+
+
+class _QuietPilFallback(logging.Filter):
+    """Drops transformers' PIL-fallback note: the PIL processor gives MMAD's prompts the same inputs, so the
+    note asks nothing of the user on every run; a model that truly needs torchvision (a video processor)
+    stops with its own error instead, saying which torchvision to install (docs/predict.md)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return PIL_FALLBACK_NOTE not in record.getMessage()
+
+
+def quiet_pil_fallback() -> None:
+    """Install the filter once on the logger that emits the note."""
+    emitter = logging.getLogger("transformers.utils.import_utils")
+    if not any(isinstance(f, _QuietPilFallback) for f in emitter.filters):
+        emitter.addFilter(_QuietPilFallback())
 
 
 def _from_pretrained(name: str, revision: str | None, dtype: Any) -> tuple[Any, Any]:
@@ -92,6 +113,7 @@ class TransformersBackend:
 
         from ..models import TINY_MODEL
 
+        quiet_pil_fallback()
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         if name != TINY_MODEL:
