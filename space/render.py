@@ -59,7 +59,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 ID_COLUMN = "ID"
 #: Long text columns end in an ellipsis (whole text in the row detail); Average, its interval and the seven
 #: subtasks fit at 1,280 px, Size and Setting too at 1,920 px.
-WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 96, CI_COLUMN: 104, "Size": 58, "Setting": 96,
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 88, CI_COLUMN: 96, "Size": 58, "Setting": 96,
                           "Measured by": 150, "Not ranked because": 280, "Answered": 88, "Type": 110,
                           "Training exposure": 150, "Protocol": 90, "Coverage": 150, "Quantisation": 110,
                           "Status": 150, "Sources": 260, "Flags": 200,
