@@ -43,6 +43,9 @@ _SPACE = ["tests/space/test_space_populate.py", "tests/space/test_taxonomy.py", 
           "tests/space/test_reported_entries.py"]
 _SUBMIT = ["tests/space/test_space_submit.py", "tests/space/test_space_storage.py",
            "tests/space/test_board_guarantees.py"]
+#: The two fuzz tests of bad prediction files take ~50 s a run: too slow to repeat per mutant.
+_NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong_types",
+            "--deselect", "tests/eval/test_errors.py::test_fuzz_upstream_records"]
 #: Module → the test files that guard it (kept narrow so that one module runs in minutes on 2 cores).
 MODULES: dict[str, list[str]] = {
     "space/taxonomy.py": _SPACE,
@@ -56,12 +59,15 @@ MODULES: dict[str, list[str]] = {
     "space/identity.py": ["tests/space/test_space_submit.py"],
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],
-    "eval/predictions.py": ["tests/eval"],
-    "eval/extract.py": ["tests/eval"],
+    "eval/predictions.py": ["tests/eval/test_errors.py", "tests/eval/test_strict.py", "tests/eval/test_official.py",
+                            "tests/eval/test_extract_linear.py", *_NO_FUZZ],
+    "eval/extract.py": ["tests/eval/test_extract.py", "tests/eval/test_extract_linear.py", "tests/eval/test_strict.py",
+                        "tests/eval/test_official.py", "tests/eval/test_mutation_gaps_extract.py"],
     "eval/protocols.py": ["tests/eval"],
-    "eval/score.py": ["tests/eval"],
-    "eval/aggregate.py": ["tests/eval"],
-    "eval/bootstrap.py": ["tests/eval"],
+    "eval/score.py": ["tests/eval/test_official.py", "tests/eval/test_strict.py", "tests/eval/test_bootstrap.py",
+                      "tests/eval/test_errors.py", *_NO_FUZZ],
+    "eval/aggregate.py": ["tests/eval/test_official.py", "tests/eval/test_strict.py", "tests/eval/test_bootstrap.py"],
+    "eval/bootstrap.py": ["tests/eval/test_bootstrap.py", "tests/eval/test_strict.py"],
     "eval/stats.py": ["tests/eval"],
     "eval/compare.py": ["tests/eval"],
     "mmad/download.py": ["tests/data/test_download.py", "tests/data/test_publish_download_limits.py"],
