@@ -65,7 +65,7 @@ MODULES: dict[str, list[str]] = {
                         "tests/eval/test_official.py", "tests/eval/test_mutation_gaps_extract.py"],
     "eval/protocols.py": ["tests/eval"],
     "eval/score.py": ["tests/eval/test_official.py", "tests/eval/test_strict.py", "tests/eval/test_bootstrap.py",
-                      "tests/eval/test_errors.py", *_NO_FUZZ],
+                      "tests/eval/test_errors.py", "tests/eval/test_mutation_gaps_score.py", *_NO_FUZZ],
     "eval/aggregate.py": ["tests/eval/test_official.py", "tests/eval/test_strict.py", "tests/eval/test_bootstrap.py",
                           "tests/eval/test_mutation_gaps_aggregate.py"],
     "eval/bootstrap.py": ["tests/eval/test_bootstrap.py", "tests/eval/test_strict.py"],
