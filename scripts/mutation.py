@@ -56,7 +56,7 @@ MODULES: dict[str, list[str]] = {
     "space/storage.py": _SUBMIT,
     "space/submit.py": _SUBMIT,
     "space/scoring.py": [*_SUBMIT, "tests/space/test_space_rescore.py"],
-    "space/identity.py": ["tests/space/test_space_submit.py"],
+    "space/identity.py": ["tests/space/test_space_submit.py", "tests/space/test_mutation_gaps_identity.py"],
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],
     "eval/predictions.py": ["tests/eval/test_errors.py", "tests/eval/test_strict.py", "tests/eval/test_official.py",
