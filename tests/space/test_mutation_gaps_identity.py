@@ -49,3 +49,15 @@ def test_refusals_say_who_and_what_is_needed():
 @pytest.mark.parametrize("typed", [None, ""])
 def test_no_token_typed_never_admits_whatever_the_operators_token(operator_token, typed):
     assert "token is wrong" in _refusal(None, load_settings({"MMAD_ADMIN_TOKEN": operator_token}), typed)
+
+
+def test_login_required_outside_a_space_is_refused_at_start_with_what_to_change():
+    from space.identity import ConfigurationError, check_settings
+
+    with pytest.raises(ConfigurationError) as refused:
+        check_settings(load_settings({"MMAD_REQUIRE_LOGIN": "1"}))
+    assert str(refused.value) == (
+        "MMAD_REQUIRE_LOGIN=1 needs a Hugging Face Space (SYSTEM=spaces and SPACE_ID, set by the Hub itself): "
+        "outside a Space, Gradio mocks the Hugging Face login and anyone would be logged in as the token's owner. "
+        "Unset MMAD_REQUIRE_LOGIN to run locally (submissions are attributed to MMAD_LOCAL_USER) and "
+        "MMAD_ADMIN_TOKEN for admin actions.")
