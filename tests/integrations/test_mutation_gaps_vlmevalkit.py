@@ -132,6 +132,7 @@ def test_import_reads_and_writes_utf8_under_an_ascii_locale(tsv, tmp_path):
     tsv_copy = tmp_path / "MMAD.tsv"
     tsv_copy.write_text(tsv.read_text(encoding="utf-8").replace(rows[0]["question"], "Qué défaut ?", 1),
                         encoding="utf-8")
+    assert "Qué défaut ?" in tsv_copy.read_text(encoding="utf-8")
     predictions = tmp_path / "p.csv"
     predictions.write_text("index,prediction\n0,(B) café\n", encoding="utf-8")
     out = tmp_path / "o.jsonl"
