@@ -142,3 +142,28 @@ def test_import_reads_and_writes_utf8_under_an_ascii_locale(tsv, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(predictions), str(tsv_copy), str(out)], env=env, check=True,
                    timeout=120)
     assert json.loads(out.read_text(encoding="utf-8"))["response"] == "(B) café"
+
+
+def test_export_counts_its_rows_writes_plain_lines_and_makes_its_folder(tiny_export, tmp_path):
+    out = tmp_path / "LMUData" / "deep" / "MMAD.tsv"
+    count = export_tsv(tiny_export, out, settings=PromptSettings(setting="0-shot"))
+    assert count == len(load_rows(tiny_export)) == len(_index(out))
+    assert b"\r" not in out.read_bytes()
+    first = _index(out)[0]
+    # One picture: a plain base64 string and file name, as VLMEvalKit's own single-image TSVs have them.
+    assert not first["image"].startswith("[") and not first["image_path"].startswith("[")
+    paths = next(tsv_rows(tiny_export, settings=PromptSettings(setting="0-shot"), images="paths"))
+    assert paths["image_path"] == str((tiny_export / load_rows(tiny_export)[0]["image_path"]).resolve())
+
+
+def test_export_refuses_a_non_tsv_name_and_a_missing_picture(tiny_export, tmp_path):
+    with pytest.raises(MMADError) as refused:
+        export_tsv(tiny_export, tmp_path / "MMAD.csv")
+    assert str(refused.value) == f"{tmp_path / 'MMAD.csv'}: VLMEvalKit reads <NAME>.tsv from its data folder; name the file so"
+    broken = tmp_path / "export"
+    shutil.copytree(tiny_export, broken)
+    row = load_rows(broken)[0]
+    (broken / row["image_path"]).unlink()
+    with pytest.raises(MMADError) as refused:
+        export_tsv(broken, tmp_path / "MMAD.tsv", settings=PromptSettings(setting="0-shot"))
+    assert str(refused.value) == f"{broken}: lacks {row['image_path']}, which question {row['question_id']} shows"
