@@ -167,3 +167,12 @@ def test_export_refuses_a_non_tsv_name_and_a_missing_picture(tiny_export, tmp_pa
     with pytest.raises(MMADError) as refused:
         export_tsv(broken, tmp_path / "MMAD.tsv", settings=PromptSettings(setting="0-shot"))
     assert str(refused.value) == f"{broken}: lacks {row['image_path']}, which question {row['question_id']} shows"
+
+
+@pytest.mark.parametrize("suffix, sep", [(".csv", ","), (".tsv", "\t")])
+def test_replies_that_are_all_numbers_stay_as_written(tsv, tmp_path, suffix, sep):
+    predictions = tmp_path / f"p{suffix}"
+    predictions.write_text(f"index{sep}prediction\n0{sep}1.50\n1{sep}2\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    import_predictions(predictions, tsv, out)
+    assert [json.loads(line)["response"] for line in out.read_text(encoding="utf-8").splitlines()] == ["1.50", "2"]
