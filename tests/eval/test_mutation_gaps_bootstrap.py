@@ -69,3 +69,10 @@ def test_a_source_with_no_counted_image_has_a_zero_interval(mini_key, mini_lines
     del vectors[empty]
     ci = interval(vectors, sources, columns, resamples=50)
     assert ci["sources"][empty]["average"] == [0.0, 0.0]
+
+
+def test_the_interval_holds_exactly_its_documented_fields_in_order(mini_key, mini_lines_text):
+    vectors, sources, columns = _vectors(mini_key, mini_lines_text)
+    ci = interval(vectors, sources, columns, resamples=20)
+    assert list(ci) == ["low", "high", "level", "resamples", "seed", "unit", "subtasks", "sources"]
+    assert all(list(cell) == ["average", "subtasks"] for cell in ci["sources"].values())
