@@ -142,6 +142,8 @@ def test_import_reads_and_writes_utf8_under_an_ascii_locale(tsv, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(predictions), str(tsv_copy), str(out)], env=env, check=True,
                    timeout=120)
     assert json.loads(out.read_text(encoding="utf-8"))["response"] == "(B) café"
+    import_predictions(predictions, tsv_copy, tmp_path / "here.jsonl")  # this process's locale: UTF-8
+    assert (tmp_path / "here.jsonl").read_bytes() == out.read_bytes()
 
 
 def test_export_counts_its_rows_writes_plain_lines_and_makes_its_folder(tiny_export, tmp_path):
