@@ -36,7 +36,8 @@ def test_rows_default_to_base64_images_named_flat_and_the_hint_is_predicts_instr
     first = next(tsv_rows(tiny_export))
     row = load_rows(tiny_export)[0]
     prompt = build_prompt(row, [], PromptSettings(), None)
-    texts = [part["text"] for part in prompt.parts[:next(i for i, p in enumerate(prompt.parts) if p["type"] == "image")]]
+    first_image = next(i for i, part in enumerate(prompt.parts) if part["type"] == "image")
+    texts = [part["text"] for part in prompt.parts[:first_image]]
     assert first["hint"] == "".join(texts[:-1]).strip()  # the template announcement is left out
     assert "image" in first and "/" not in first["image_path"]
     template, query = eval(first["image_path"])  # noqa: S307 - the list literal VLMEvalKit evaluates
@@ -161,7 +162,8 @@ def test_export_counts_its_rows_writes_plain_lines_and_makes_its_folder(tiny_exp
 def test_export_refuses_a_non_tsv_name_and_a_missing_picture(tiny_export, tmp_path):
     with pytest.raises(MMADError) as refused:
         export_tsv(tiny_export, tmp_path / "MMAD.csv")
-    assert str(refused.value) == f"{tmp_path / 'MMAD.csv'}: VLMEvalKit reads <NAME>.tsv from its data folder; name the file so"
+    assert str(refused.value) == (
+        f"{tmp_path / 'MMAD.csv'}: VLMEvalKit reads <NAME>.tsv from its data folder; name the file so")
     broken = tmp_path / "export"
     shutil.copytree(tiny_export, broken)
     row = load_rows(broken)[0]
