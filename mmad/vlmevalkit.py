@@ -108,8 +108,9 @@ def read_index(tsv: str | Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     with Path(tsv).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
-        if not reader.fieldnames or not {"index", "question_id"} <= set(reader.fieldnames):
-            raise MMADError(f"{tsv}: not a TSV written by `mmad vlmevalkit export` (no index/question_id columns)")
+        if not reader.fieldnames or not {"index", "question_id", *LETTERS} <= set(reader.fieldnames):
+            raise MMADError(f"{tsv}: not a TSV written by `mmad vlmevalkit export` (no index, question_id and "
+                            "A-E columns)")
         for row in reader:
             found[row["index"]] = {"question_id": row["question_id"],
                                    **{letter: row[letter] or None for letter in LETTERS}}

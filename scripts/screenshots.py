@@ -4,8 +4,9 @@
     python3 scripts/screenshots.py --out /tmp/shots --widths 1280
 
 Runs the app in demo mode (synthetic key, throwaway store), submits the demo's sample prediction
-file once so that a verified-style row (labelled "synthetic (demo)") and its heat map exist, then
-drives headless Chromium (Debian's /usr/bin/chromium) through the board. Nothing leaves 127.0.0.1.
+file and a weaker one so that verified-style rows (labelled "synthetic (demo)"), a heat map and a
+paired comparison exist, then drives headless Chromium (Debian's /usr/bin/chromium) through the
+board. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -80,8 +81,14 @@ def scroll_to_unranked(page) -> None:
         page.wait_for_timeout(150)
 
 
-def capture(url: str, out: Path, widths=WIDTHS, *, detail_id: str = DETAIL_ID) -> list[Path]:
-    """Every tab and the board's special states at each width; returns the files written."""
+#: The reported pair the unpaired comparison screenshot opens (`?compare=`).
+REPORTED_PAIR = ("gpt-4o-1-shot-mmad-csv", "kimi-vl-a3b-1-shot-judo")
+
+
+def capture(url: str, out: Path, widths=WIDTHS, *, detail_id: str = DETAIL_ID,
+            paired: tuple[str, str] = ()) -> list[Path]:
+    """Every tab and the board's special states at each width; returns the files written. `paired`: two
+    verified row ids for the paired comparison."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -100,9 +107,22 @@ def capture(url: str, out: Path, widths=WIDTHS, *, detail_id: str = DETAIL_ID) -
 
             board_states(page, url, shot, detail_id)
             other_tabs(page, shot)
+            for name, pair in (("13-compare-paired", paired), ("14-compare-reported", REPORTED_PAIR)):
+                if pair:
+                    open_comparison(page, url, pair)
+                    shot(name, full_page=True)
             page.close()
         browser.close()
     return written
+
+
+def open_comparison(page, url: str, pair: tuple[str, str]) -> None:
+    """Open the page at `?compare=A,B` and wait for the verdict and its chart."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}?compare={pair[0]},{pair[1]}")
+    expect(page.locator("#compare-verdict")).to_contain_text("A − B =", timeout=60_000)
+    expect(page.locator("#compare-chart .js-plotly-plot")).to_be_visible(timeout=30_000)
 
 
 def board_states(page, url: str, shot, detail_id: str) -> None:
@@ -178,12 +198,12 @@ def other_tabs(page, shot) -> None:
 
 
 def serve_demo(workdir: Path):
-    """The app in demo mode with the sample file submitted once; returns (demo, url)."""
+    """The app in demo mode with the sample file and a weaker one submitted; returns (demo, url, their ids)."""
     from gradio_client import Client, handle_file
 
     from space.app import build_demo, launch_options
     from space.envs import load_settings
-    from space.scoring import demo_key
+    from space.scoring import demo_key, sample_predictions
     from space.storage import LocalStore
 
     settings = dataclasses.replace(load_settings({"MMAD_DEMO": "1"}), local_user="demo-user")
@@ -191,11 +211,16 @@ def serve_demo(workdir: Path):
     demo = build_demo(settings, store=LocalStore(workdir / "store"), key=key, enable_login=False)
     _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
                             **launch_options(settings))
-    Client(url, verbose=False, download_files=False).predict(
-        handle_file(str(key.sample_predictions)), "Demo-VL-7B", link="https://example.org/demo-vl", size="7B",
-        training_exposure=NO_EXPOSURE,
-        notes="the demo's sample prediction file", api_name="/submit")
-    return demo, url
+    client = Client(url, verbose=False, download_files=False)
+    client.predict(handle_file(str(key.sample_predictions)), "Demo-VL-7B", link="https://example.org/demo-vl",
+                   size="7B", training_exposure=NO_EXPOSURE, notes="the demo's sample prediction file",
+                   api_name="/submit")
+    weaker = sample_predictions(workdir / "key" / "synthetic_root", workdir / "weaker.jsonl", accuracy=0.6, seed=1)
+    client.predict(handle_file(str(weaker)), "Demo-VL-2B", size="2B", training_exposure=NO_EXPOSURE,
+                   notes="a weaker sample file, for the comparison", api_name="/submit")
+    table = client.predict(search="demo-vl", show=ALL_LABEL, api_name="/leaderboard")
+    ids = {row[1]: row[-1] for row in table["data"]}
+    return demo, url, tuple(next(i for name, i in ids.items() if model in name) for model in ("7B", "2B"))
 
 
 def _labels():
@@ -216,9 +241,9 @@ def main(argv: list[str] | None = None) -> None:
     for stale in args.out.glob("*.png"):  # names of earlier versions of this script must not linger
         stale.unlink()
     with tempfile.TemporaryDirectory(prefix="mmad-screenshots-") as workdir:
-        demo, url = serve_demo(Path(workdir))
+        demo, url, paired = serve_demo(Path(workdir))
         try:
-            for path in capture(url, args.out, args.widths):
+            for path in capture(url, args.out, args.widths, paired=paired):
                 print(path)
         finally:
             demo.close()

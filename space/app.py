@@ -45,6 +45,8 @@ from space.storage import HubStore, LocalStore, Store
 from space.ui.about_tab import build_about_tab
 from space.ui.callbacks import BoardApp
 from space.ui.charts_tab import ChartsTab, build_charts_tab
+from space.ui.compare_callbacks import CompareCallbacks
+from space.ui.compare_tab import CompareTab, build_compare_tab
 from space.ui.leaderboard_tab import LeaderboardTab, build_leaderboard_tab
 from space.ui.submit_tab import SubmitTab, build_submit_tab
 
@@ -112,11 +114,13 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         # submit/refresh/rescore return the header too (their API keeps that shape); it lands in this hidden
         # sink so that an error pill never covers the visible header, which the page then recomputes
         discarded = gr.Markdown(visible=False)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Leaderboard", id="board"):
                 board = build_leaderboard_tab()
             with gr.Tab("Charts", id="charts"):
                 charts = build_charts_tab()
+            with gr.Tab("Compare", id="compare"):
+                compare = build_compare_tab()
             with gr.Tab("Submit", id="submit"):
                 submit = build_submit_tab(settings, key_info, enable_login)
             with gr.Tab("About", id="about"):
@@ -124,6 +128,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
         _wire_board(app, board, charts)
         _wire_submit(app, submit, board, charts, meta, discarded)
         gr.api(app.leaderboard_api, api_name="leaderboard")
+        _wire_compare(CompareCallbacks(app), demo, tabs, compare)
         _wire_load(app, demo, board, charts, submit, meta)
     return demo
 
@@ -181,6 +186,13 @@ def _wire_submit(app: BoardApp, submit: SubmitTab, board: LeaderboardTab, charts
         done.success(lambda: app.meta_line(), None, meta, api_visibility="private").success(
             app.refresh_table, *table_views, api_visibility="private").success(
             app.charts, *chart_views, api_visibility="private")
+
+
+def _wire_compare(comparer: CompareCallbacks, demo: gr.Blocks, tabs: gr.Tabs, compare: CompareTab) -> None:
+    """The Compare button, the `/compare` API, and `?compare=A,B` opening the tab on that pair."""
+    compare.button.click(comparer.view, [compare.a, compare.b], compare.results, api_visibility="private")
+    gr.api(comparer.api, api_name="compare")
+    demo.load(comparer.on_load, None, [tabs, compare.a, compare.b, *compare.results], api_visibility="private")
 
 
 def _wire_load(app: BoardApp, demo: gr.Blocks, board: LeaderboardTab, charts: ChartsTab, submit: SubmitTab,

@@ -15,6 +15,10 @@ import plotly.graph_objects as go
 
 from mmad_dataset import SOURCES, SUBTASK_TITLES, SUBTASKS
 
+from eval.compare import A_BETTER, B_BETTER
+
+from .comparison import Comparison
+from .intervals import Interval
 from .ranking import OVERALL, SHORT_TITLES, Row, View, numbers
 from .render import fixed, id_difference
 
@@ -80,13 +84,26 @@ def _empty(figure: go.Figure, message: str) -> go.Figure:
     return figure
 
 
+def _error_bars(points: Sequence[tuple[float, Interval | None]]) -> dict:
+    """plotly error bars from each bar's 95% interval (none drawn for a bar without one)."""
+    return {"type": "data", "symmetric": False, "color": "#37474f", "thickness": 1.5, "width": 4,
+            "array": [None if i is None else i.high - v for v, i in points],
+            "arrayminus": [None if i is None else v - i.low for v, i in points]}
+
+
+def _interval_words(interval: Interval | None) -> str:
+    return "none" if interval is None else f"{interval.low:.2f}–{interval.high:.2f}"
+
+
 def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIMIT) -> go.Figure:
-    """Averages of the best `limit` entries of the view (one bar per entry), reference rows as lines.
+    """Averages of the best `limit` entries of the view (one bar per entry) with their 95% intervals as
+    error bars, reference rows as lines.
 
     The title says when only the top N are drawn; a reference row without numbers in a per-source
     view is named in a note instead of silently vanishing.
     """
     entries = [(row, numbers(row, board.view).average) for row in board.rows if row.status != "reference"]
+    bounds = {row.id: numbers(row, board.view).interval for row, _ in entries}
     entries.sort(key=lambda pair: (-pair[1], pair[0].model.casefold()))
     shown = entries[:limit]
     count = f"top {len(shown)} of {len(entries)} entries" if len(entries) > len(shown) else f"{len(shown)} entries"
@@ -106,10 +123,14 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
         if part:
             figure.add_trace(go.Bar(
                 y=[row.id for row, _ in part], x=[value for _, value in part], orientation="h", name=kind,
-                marker_color=color, text=[fixed(value) for _, value in part], textposition="inside",
-                insidetextanchor="end", textfont={"color": "white" if kind in ("verified", "synthetic") else "#1a1a1a"},
+                marker_color=color, error_x=_error_bars([(value, bounds[row.id]) for row, value in part]),
+                # each value inside its bar at the bar's base: clear of the error bar at the bar's end, and
+                # of the reference lines, which are drawn behind the bars
+                text=[fixed(value) for _, value in part], textposition="inside", insidetextanchor="start",
+                textfont={"color": "white" if kind in ("verified", "synthetic") else "#1a1a1a"},
                 constraintext="none", cliponaxis=False,
-                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id}") for row, _ in part],
+                hovertext=[plotly_text(f"{label(row)} · {row.measured_by} · {row.id} · 95% interval "
+                                       f"{_interval_words(bounds[row.id])}") for row, _ in part],
                 hoverinfo="text+x"))
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=ordered_ids, tickvals=ordered_ids,
                         ticktext=[plotly_text(names[row_id]) for row_id in ordered_ids], automargin=True)
@@ -122,7 +143,7 @@ def bar_figure(board: View, references: Sequence[Row] = (), limit: int = BAR_LIM
             missing.append(row.model)
             continue
         color = REFERENCE_COLORS.get(row.model, "#616161")
-        # below the bars: a line never crosses a value label (they sit inside the bars' ends)
+        # below the bars: a line never crosses a value label (they sit inside the bars, at their base)
         figure.add_vline(x=value, line_dash="dash", line_color=color, layer="below",
                          annotation_text=plotly_text(f"{row.model} {fixed(value)}"), annotation_position="top",
                          annotation={"yshift": 16 * drawn, "font": {"color": color, "size": 11}})
@@ -189,6 +210,33 @@ def category_heatmap(row: Row) -> go.Figure | None:
     figure.update_layout(title=plotly_text(f"{row.model}: accuracy (%) per category × subtask, official protocol"),
                          template="plotly_white", height=max(420, 20 * len(names) + 160),
                          yaxis={"autorange": "reversed", "automargin": True}, margin={"t": 60, "l": 10, "r": 10})
+    return figure
+
+
+VERDICT_COLORS = {A_BETTER: "#1565c0", B_BETTER: "#c62828"}
+
+
+def compare_figure(comparison: Comparison, a_label: str, b_label: str) -> go.Figure:
+    """A − B for the Average and each subtask, a dot with its 95% interval as error bars, zero marked;
+    blue where A is better, red where B is, grey where the interval crosses zero."""
+    scopes = list(reversed(comparison.scopes))  # the Average on top
+    kind = "paired" if comparison.paired else "unpaired"
+    figure = go.Figure(go.Scatter(
+        x=[s.difference for s in scopes], y=[s.scope for s in scopes], mode="markers",
+        marker={"size": 11, "color": [VERDICT_COLORS.get(s.verdict, "#757575") for s in scopes]},
+        error_x={"type": "data", "symmetric": False, "thickness": 2, "width": 6,
+                 "array": [None if s.high is None else s.high - s.difference for s in scopes],
+                 "arrayminus": [None if s.low is None else s.difference - s.low for s in scopes]},
+        hovertext=[plotly_text(f"{s.scope}: A {s.a:.2f} − B {s.b:.2f} = {s.difference:+.2f} · {s.verdict}")
+                   for s in scopes], hoverinfo="text", showlegend=False))
+    figure.add_vline(x=0, line_color="#424242", line_width=1)
+    figure.update_layout(
+        title=plotly_text(f"A − B (points), 95% {kind} interval, {comparison.protocol} protocol") + "<br><sup>"
+        + plotly_text(f"A: {_short(a_label, 70)}   ·   B: {_short(b_label, 70)}") + "<br>"
+        + "blue: A better · red: B better · grey: no detectable difference at 95%</sup>",
+        template="plotly_white", height=460, margin={"l": 10, "r": 20, "t": 110, "b": 50},
+        xaxis={"title": "difference A − B (accuracy points; right of 0: A higher)", "zeroline": False},
+        yaxis={"type": "category", "automargin": True})
     return figure
 
 

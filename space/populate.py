@@ -17,7 +17,7 @@ from typing import Any
 
 from mmad_dataset import MMADError
 
-from . import taxonomy
+from . import intervals, taxonomy
 from .ranking import Row, detection_of
 from .envs import REPORTED_DIR
 from .scoring import KeyInfo, key_caveats
@@ -30,7 +30,8 @@ LEGACY_EXPOSURE = {"none": taxonomy.NO_EXPOSURE, "MMAD questions or images": "MM
 
 
 def row_from_reported(entry: Mapping[str, Any]) -> Row:
-    """A curated JSON entry from `submissions/reported/` (one distinct run, every source that carries it)."""
+    """A curated JSON entry from `submissions/reported/` (one distinct run, every source that carries it),
+    with its analytic intervals (computed here, once: reported numbers never change)."""
     result = entry["result"]
     return Row(
         id=entry["id"], model=entry["model"], status=entry["status"], average=result.get("average"),
@@ -45,6 +46,7 @@ def row_from_reported(entry: Mapping[str, Any]) -> Row:
         type=entry.get("type", ""), run_note=entry.get("run_note") or "", notes=entry.get("notes") or "",
         flags=list(entry.get("flags") or []), sources=[dict(s) for s in entry.get("sources") or []],
         by_source=dict(result.get("sources", {})), detection=dict(result.get("anomaly_detection", {})),
+        uncertainty=intervals.of_reported(entry),
     )
 
 
@@ -92,7 +94,7 @@ def row_from_submission(submission_id: str, metadata: Mapping[str, Any], result:
         scorer=f"{official.get('scorer_version', '?')} · key {str(official.get('answer_key_sha256', ''))[:12]}"
                f" · data {result.get('data_revision', '?')}",
         submitted=f"{metadata.get('user', '?')} on {str(metadata.get('submitted_at', '?'))[:10]}",
-        updated=result.get("scored_at", ""),
+        updated=result.get("scored_at", ""), uncertainty=intervals.of_submission(result),
     )
 
 

@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import render
+from . import intervals, render
+from .intervals import Interval
 from .ranking import (ALL_ENTRIES, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, STATED_ONLY, VIEWS, Filters, Row, View,
-                      numbers, ordered, ranks, search_text, size_bucket)
+                      numbers, ordered, rank_ranges, ranks, search_text, size_bucket)
 from .snapshot import row_digest, snapshot_id
 
 
@@ -38,17 +39,24 @@ def _passes(fields: tuple, allowed: tuple, filters: Filters, show: str) -> bool:
     return all(value in chosen for value, chosen in zip(fields[3:], allowed))
 
 
+def _estimate(row: Row, view: str) -> tuple[float, Interval | None]:
+    """A ranked row's average in a view and its 95% interval."""
+    nums = numbers(row, view)
+    return nums.average, nums.interval
+
+
 def display_values(record: dict[str, Any]) -> dict[str, Any]:
-    """A record's cells as the API's `display` shows them (numbers with two decimals)."""
-    return {c: render.fixed(v, "%" if c in PERCENT_COLUMNS else "") if c in NUMBER_COLUMNS else v
-            for c, v in record.items()}
+    """A record's cells as the API's `display` shows them (numbers and interval bounds with two decimals,
+    rank bounds as they are)."""
+    return {c: render.fixed(v, "%" if c in PERCENT_COLUMNS else "")
+            if c in NUMBER_COLUMNS or c in render.CI_BOUNDS else v for c, v in record.items()}
 
 
 def _take_over(old: _ViewCache | None, new: _ViewCache) -> None:
     """Copy into `new` the display cells of `old` for the rows that did not change (the same `Row`
     objects), when the view's ranked rows did not change either: a cell may depend on the whole
     ranking (the rank, a rank range), so a new ranked row renders the view again."""
-    if old is None or old.board.ranks != new.board.ranks:
+    if old is None or old.board.ranks != new.board.ranks or old.board.ranges != new.board.ranges:
         return
     before = {row.id: row for row in old.board.rows}
     if any(before.get(row.id) is not row for row in new.board.rows if row.id in new.board.ranks):
@@ -62,11 +70,13 @@ def _take_over(old: _ViewCache | None, new: _ViewCache) -> None:
 
 @dataclass
 class _ViewCache:
-    """One view's rows with numbers, their ranks, filter fields, search texts, orders and cells."""
+    """One view's rows with numbers, their ranks and rank ranges, the averages and intervals of the ranked
+    rows, filter fields, search texts, orders and cells."""
 
     board: View
     fields: list[tuple]
     haystacks: list[str]
+    estimates: dict[str, tuple[float, Interval | None]]
     orders: dict[str, list[Row]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     shown: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -97,8 +107,10 @@ class Prepared:
         with self._lock:
             if view not in self._views:
                 present = [row for row in self.rows if numbers(row, view).average is not None]
-                cache = _ViewCache(View(present, ranks(present, view), view, len(present)),
-                                   [_filter_fields(r) for r in present], [search_text(r) for r in present])
+                ranked = ranks(present, view)
+                cache = _ViewCache(View(present, ranked, view, len(present), ranges=rank_ranges(present, view)),
+                                   [_filter_fields(r) for r in present], [search_text(r) for r in present],
+                                   {row.id: _estimate(row, view) for row in present if row.id in ranked})
                 _take_over(self._previous.pop(view, None), cache)
                 self._views[view] = cache
             return self._views[view]
@@ -158,7 +170,15 @@ class Prepared:
                     shown.append(row)
             elif not everything and hit and not fields[2] and _passes(fields, allowed, filters, ALL_ENTRIES):
                 hidden += 1
-        return View(shown, cache.board.ranks, view, matched, hidden)
+        return View(shown, cache.board.ranks, view, matched, hidden, cache.board.ranges)
+
+    def separable(self, board: View) -> tuple[int, int]:
+        """`board.separable()`: (separable, all) adjacent pairs among the ranked rows shown, from the
+        view's prepared averages and intervals."""
+        cache = self._cache(board.view)
+        shown = [cache.estimates.get(row.id) or _estimate(row, board.view) for row in board.rows
+                 if row.id in board.ranks]
+        return intervals.separable_pairs([a for a, _ in shown], [i for _, i in shown])
 
     def ordered(self, board: View, sort_by: str = "Average") -> list[Row]:
         """`ranking.ordered(board, sort_by)`: the view's whole order, sorted once, kept to the shown rows."""

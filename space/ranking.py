@@ -8,7 +8,9 @@ Ranking rules (stated on the About tab too):
   non-comparable entries are shown unranked, each visibly marked;
 - ranks come from the averages rounded to the displayed 2 decimals, so equal numbers share a rank;
 - ranks are computed on the whole view (overall or one source) before filters and search, so
-  narrowing the table never renumbers it.
+  narrowing the table never renumbers it;
+- each ranked row also gets its range of plausible ranks from the 95% intervals (`space/intervals.py`),
+  and rows no adjacent separable pair splits share a tie band.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from mmad_dataset import SOURCES, SUBTASKS
 
-from . import taxonomy
+from . import intervals, taxonomy
+from .intervals import Interval, RowIntervals
 
 OVERALL = "All sources"
 VIEWS: tuple[str, ...] = (OVERALL, *SOURCES)
@@ -92,6 +96,7 @@ class Row:
     scorer: str = ""
     submitted: str = ""
     updated: str = ""
+    uncertainty: RowIntervals = field(default_factory=RowIntervals)  # computed once, when the row is built
 
     def taxonomy_fields(self) -> dict[str, str]:
         return {"setting": self.setting, "protocol": self.protocol, "coverage": self.coverage,
@@ -219,21 +224,43 @@ def filter_rows(rows: Iterable[Row], filters: Filters) -> list[Row]:
 
 @dataclass(frozen=True)
 class Numbers:
-    """One row's numbers in one view (overall, or one MMAD source)."""
+    """One row's numbers in one view (overall, or one MMAD source), with their 95% intervals where known
+    (looked up on first use: most callers want only the average)."""
 
     average: float | None
     subtasks: Mapping[str, float]
     strict: float | None
     detection: Mapping[str, float]
+    uncertainty: RowIntervals = RowIntervals()
+    view: str = OVERALL
+
+    @cached_property
+    def interval(self) -> Interval | None:
+        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[0]
+
+    @cached_property
+    def subtask_intervals(self) -> Mapping[str, Interval]:
+        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[1]
+
+    @cached_property
+    def strict_interval(self) -> Interval | None:
+        return intervals.pick(self.uncertainty.strict, self.view, OVERALL)[0]
 
 
 def numbers(row: Row, view: str) -> Numbers:
     if view == OVERALL:
-        return Numbers(row.average, row.subtasks, row.strict_average, row.detection)
+        return Numbers(row.average, row.subtasks, row.strict_average, row.detection, row.uncertainty, view)
     per_source = row.by_source.get(view) or {}
     return Numbers(per_source.get("average"), per_source.get("subtasks", {}),
                    (row.strict_by_source.get(view) or {}).get("average"),
-                   per_source.get("anomaly_detection") or detection_of(per_source))
+                   per_source.get("anomaly_detection") or detection_of(per_source), row.uncertainty, view)
+
+
+def rank_ranges(rows: Iterable[Row], view: str = OVERALL) -> intervals.Ranges:
+    """Best/worst plausible ranks and tie bands of the ranked rows with numbers in this view, from their intervals."""
+    scored = [(row.id, nums.average, nums.interval) for row in rows if row.ranked
+              for nums in [numbers(row, view)] if nums.average is not None]
+    return intervals.rank_ranges([i for i, _, _ in scored], [a for _, a, _ in scored], [c for _, _, c in scored])
 
 
 def ranks(rows: Iterable[Row], view: str = OVERALL) -> dict[str, int]:
@@ -260,11 +287,19 @@ class View:
     view: str
     matched_before_search: int
     hidden: int = 0  # entries the same filters and search would show with "all entries", not comparable
+    ranges: intervals.Ranges = intervals.Ranges({}, {})
 
     def rank_text(self, row: Row) -> str:
+        """"4" when the row's rank is certain, "4 (3–7)" with its range of plausible ranks otherwise."""
         if row.id in self.ranks:
-            return str(self.ranks[row.id])
+            best, worst = self.ranges.ranks.get(row.id, (0, 0))
+            return f"{self.ranks[row.id]} ({best}–{worst})" if best != worst else str(self.ranks[row.id])
         return UNRANKED_MARK["reference" if row.status == "reference" else "synthetic" if row.synthetic else "other"]
+
+    def separable(self) -> tuple[int, int]:
+        """(separable, all) adjacent pairs among the ranked rows shown, ordered by average."""
+        shown = [numbers(row, self.view) for row in self.rows if row.id in self.ranks]
+        return intervals.separable_pairs([n.average for n in shown], [n.interval for n in shown])
 
 
 def board_view(rows: Sequence[Row], filters: Filters = Filters(), view: str = OVERALL) -> View:
@@ -276,7 +311,7 @@ def board_view(rows: Sequence[Row], filters: Filters = Filters(), view: str = OV
     hidden = 0 if filters.show == ALL_ENTRIES else sum(
         1 for row in present if not row.comparable and matches(row, everything))
     return View([row for row in filtered if _search_hit(row, filters.search)], ranks(present, view), view,
-                len(filtered), hidden)
+                len(filtered), hidden, rank_ranges(present, view))
 
 
 def cell_number(column: str, row: Row, nums: Numbers) -> float | None:

@@ -19,8 +19,9 @@ import pandas as pd
 from mmad_dataset import SOURCES, SUBTASKS
 
 from . import taxonomy
-from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Row, View, cell_number,
-                    numbers, ordered)
+from .intervals import NOT_STORED, SHORT, Interval
+from .ranking import (ACCURACY_COLUMNS, NUMBER_COLUMNS, PERCENT_COLUMNS, SUBTASK_COLUMNS, Numbers, Row, View,
+                      cell_number, numbers, ordered)
 
 SYNTHETIC_LABEL = "synthetic (demo)"
 STATUS_BADGE = {"verified": "✓ verified", "reported": "reported", "reference": "reference line",
@@ -33,15 +34,22 @@ def status_badge(row: Row) -> str:
 
 
 FIXED_COLUMNS: tuple[str, ...] = ("Rank", "Model")
+#: The Average's 95% interval as text ("74.49–75.35", or why there is none).
+CI_COLUMN = "95% CI"
+#: Numbers of every row in /leaderboard (not on screen: the Rank and 95% CI columns show them).
+BOUND_COLUMNS: tuple[str, ...] = ("Average CI low", "Average CI high", "Rank best", "Rank worst",
+                                  "Strict avg CI low", "Strict avg CI high")
+RANK_BOUNDS = ("Rank best", "Rank worst")
+CI_BOUNDS = tuple(c for c in BOUND_COLUMNS if c not in RANK_BOUNDS)
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "Average", "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg", "Answered",
-    "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss", "Sources",
-    "Flags",
+    "Average", CI_COLUMN, "Size", "Setting", "Measured by", "Not ranked because", *SUBTASK_COLUMNS, "Strict avg",
+    "Answered", "Type", "Training exposure", "Protocol", "Coverage", "Quantisation", "Status", "Overkill", "Miss",
+    "Sources", "Flags",
 )
 #: Column sets sized to fit the window: Overview fits 1,280 px whole, the others a 1,920 px window.
 PRESETS: dict[str, tuple[str, ...]] = {
-    "Overview": ("Average", "Size", "Setting", *SUBTASK_COLUMNS),
-    "Subtasks": ("Average", *SUBTASK_COLUMNS, "Strict avg", "Answered"),
+    "Overview": ("Average", CI_COLUMN, "Size", "Setting", *SUBTASK_COLUMNS),
+    "Subtasks": ("Average", CI_COLUMN, *SUBTASK_COLUMNS, "Strict avg", "Answered"),
     "Detection": ("Average", "Anomaly Disc.", "Overkill", "Miss", "Strict avg", "Answered", "Size", "Measured by"),
     "Provenance": ("Average", "Status", "Measured by", "Training exposure", "Coverage", "Not ranked because",
                    "Sources", "Flags"),
@@ -50,12 +58,12 @@ DEFAULT_PRESET = "Overview"
 DEFAULT_COLUMNS: tuple[str, ...] = PRESETS[DEFAULT_PRESET]
 #: Always last: the stable id the row-detail view looks rows up by.
 ID_COLUMN = "ID"
-#: Average has room for its interval ("74.92 ± 0.41"); long text columns end in an ellipsis (whole text in
-#: the row detail).
-WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 112, "Size": 58, "Setting": 96, "Measured by": 150,
-                          "Not ranked because": 280, "Answered": 88, "Type": 110, "Training exposure": 150,
-                          "Protocol": 90, "Coverage": 150, "Quantisation": 110, "Status": 150, "Sources": 260,
-                          "Flags": 200,
+#: Long text columns end in an ellipsis (whole text in the row detail); Average, its interval and the seven
+#: subtasks fit at 1,280 px, Size and Setting too at 1,920 px.
+WIDTHS: dict[str, int] = {"Rank": 92, "Model": 220, "Average": 88, CI_COLUMN: 96, "Size": 58, "Setting": 96,
+                          "Measured by": 150, "Not ranked because": 280, "Answered": 88, "Type": 110,
+                          "Training exposure": 150, "Protocol": 90, "Coverage": 150, "Quantisation": 110,
+                          "Status": 150, "Sources": 260, "Flags": 200,
                           ID_COLUMN: 240}
 #: Marks the column the rows are ordered by ("Average ▼").
 SORT_MARK = " ▼"
@@ -111,6 +119,21 @@ def fixed(value: float | None, suffix: str = "") -> str:
     return "–" if missing else f"{float(value):.2f}{suffix}"
 
 
+def interval_text(interval: Interval | None, row: Row) -> str:
+    """"74.49–75.35", or in a few words why the row has no interval here."""
+    if interval is None:
+        return SHORT.get(row.uncertainty.missing_because, SHORT[NOT_STORED])
+    return f"{interval.low:.2f}–{interval.high:.2f}"
+
+
+def bound_fields(row: Row, board: View, nums: Numbers) -> list[float | int | None]:
+    """The values of `BOUND_COLUMNS` for one row (None where there is no interval or no rank)."""
+    best, worst = board.ranges.ranks.get(row.id, (None, None))
+    average, strict = nums.interval, nums.strict_interval
+    return [average and average.low, average and average.high, best, worst, strict and strict.low,
+            strict and strict.high]
+
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     """ "1 entry", "2 entries", "0 entries": the count and the word that agrees with it."""
     return f"{count:,} {one if count == 1 else many or one + 's'}"
@@ -141,8 +164,10 @@ def display_record(row: Row, board: View) -> dict[str, Any]:
                                            f"({row.coverage_detail})" if row.coverage_detail else ""])),
         "Status": status_badge(row), "Sources": _sources_cell(row),
         "Flags": escape_markdown("; ".join(all_flags(row))), ID_COLUMN: row.id,
+        CI_COLUMN: interval_text(nums.interval, row),
     }
     record.update({column: cell_number(column, row, nums) for column in NUMBER_COLUMNS})
+    record.update(zip(BOUND_COLUMNS, bound_fields(row, board, nums)))
     return record
 
 
@@ -163,10 +188,12 @@ def _empty(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value in ("", "–")
 
 
-def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average") -> pd.DataFrame:
-    """The board as a DataFrame: chosen columns in a fixed order, ID last (see `table_columns`)."""
+def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = "Average", *,
+          bounds: bool = False) -> pd.DataFrame:
+    """The board as a DataFrame: chosen columns in a fixed order, ID last (see `table_columns`; `bounds`
+    adds `BOUND_COLUMNS` before the ID, the API's table)."""
     records = table_records(board, ordered(board, sort_by))
-    return pd.DataFrame.from_records(records, columns=table_columns(records, columns))
+    return table_frame(records, table_columns(records, columns, bounds=bounds))
 
 
 def table_records(board: View, rows: Sequence[Row],
@@ -181,12 +208,18 @@ def table_records(board: View, rows: Sequence[Row],
     return records
 
 
-def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
+def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, bounds: bool = False) -> list[str]:
     """Chosen columns in a fixed order, ID last. A chosen column that is empty in every shown row (e.g.
-    "Not ranked because" in the default view) is dropped, so it spends no width."""
+    "Not ranked because" in the default view) is dropped, so it spends no width; `bounds`: with
+    `BOUND_COLUMNS` before the ID."""
     shown = [c for c in OPTIONAL_COLUMNS if c in columns
              and (c == "Average" or not all(_empty(r[c]) for r in records))]
-    return [*FIXED_COLUMNS, *shown, ID_COLUMN]
+    return [*FIXED_COLUMNS, *shown, *(BOUND_COLUMNS if bounds else ()), ID_COLUMN]
+
+
+def table_frame(records: Sequence[Mapping[str, Any]], names: Sequence[str]) -> pd.DataFrame:
+    """The records' `names` columns as a DataFrame, rank bounds kept integers."""
+    return _integer_ranks(pd.DataFrame.from_records(records, columns=names), RANK_BOUNDS)
 
 
 def id_difference(row: Row, runs: Sequence[Row]) -> str:
@@ -205,27 +238,40 @@ def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     return {row.id: id_difference(row, runs) for runs in groups.values() if len(runs) > 1 for row in runs}
 
 
+#: Rank-cell shading of alternate tie bands (rows in one band cannot be told apart from their neighbours).
+BAND_SHADE = "background-color: #dbe7f5"
+HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
+
+
 def headers(frame: pd.DataFrame, sort_by: str = "Average") -> list[str]:
     """What the page's table heads its columns with: the sorted column marked ("Average ▼"), and the Rank
     column saying what it ranks by (always the view's average, whatever the order)."""
     return [f"{c}{SORT_MARK}" if c == sort_by else "Rank (by Average)" if c == "Rank" else c for c in frame.columns]
 
 
-def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = ""):
+def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = "",
+           bands: Mapping[str, int] | None = None):
     """Fixed decimals on screen ("75.00", "99.50%") while the cells stay numbers for sorting; with `sort_by`
-    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background."""
+    the headers are marked (`headers`); the row whose ID is `highlight` gets a tinted background; the Rank
+    cells of odd tie bands (`bands`: row id → band) are shaded, so rows that are statistically tied share a
+    shade."""
     names = headers(frame, sort_by) if sort_by else list(frame.columns)
     shown = frame.set_axis(names, axis="columns")
     formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
     formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
     style = shown.style.format(formats)
-    if highlight and ID_COLUMN in frame.columns:
-        ids = list(frame[ID_COLUMN])
-        style = style.apply(lambda r: [HIGHLIGHT if ids[r.name] == highlight else "" for _ in r], axis=1)
-    return style
+    if frame.empty or ID_COLUMN not in frame.columns or not (highlight or bands):
+        return style
+    ids, is_rank = list(frame[ID_COLUMN]), [c == "Rank" for c in frame.columns]
 
+    def cells(record: pd.Series) -> list[str]:
+        row_id = ids[record.name]
+        if highlight and row_id == highlight:
+            return [HIGHLIGHT] * len(is_rank)
+        band = BAND_SHADE if bands and bands.get(row_id, 0) % 2 else ""
+        return [band if rank else "" for rank in is_rank]
 
-HIGHLIGHT = "background-color: #fff3bf; font-weight: 600"
+    return style.apply(cells, axis=1)
 
 
 def datatypes(frame: pd.DataFrame) -> list[str]:
@@ -243,6 +289,18 @@ EXPORT_TEXT = ("id", "rank", "model", "model_version", "link", "status", "size",
                "setting_detail", "protocol", "protocol_detail", "coverage", "coverage_detail", "training_exposure",
                "training_detail", "quantisation", "quantisation_detail", "presumed", "measured_by",
                "not_ranked_because", "run_note", "notes", "flags", "sources")
+
+
+def _integer_ranks(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rank bounds stay integers ("4", not "4.0") where some rows have none."""
+    for column in (c for c in columns if c in frame.columns):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+#: `BOUND_COLUMNS` under the download's snake_case names, in the same order.
+EXPORT_BOUNDS = ("average_ci_low", "average_ci_high", "rank_best", "rank_worst", "strict_average_ci_low",
+                 "strict_average_ci_high")
 
 
 def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
@@ -266,12 +324,17 @@ def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
                                  for s in row.sources) or (f"submitted by {row.submitted}" if row.submitted else ""),
         }
+        bounds = dict(zip(EXPORT_BOUNDS, bound_fields(row, board, nums)))
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
-                        "scorer": inert_cell(row.scorer), "snapshot": snapshot})
-    return pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                       "answered_percent", "scorer", "snapshot"])
+                        "scorer": inert_cell(row.scorer), **bounds,
+                        "no_interval_because": "" if nums.interval else row.uncertainty.missing_because or NOT_STORED,
+                        "snapshot": snapshot})
+    frame = pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
+                                                        "answered_percent", "scorer", *EXPORT_BOUNDS,
+                                                        "no_interval_because", "snapshot"])
+    return _integer_ranks(frame, ("rank_best", "rank_worst"))
 
 
 # --- row detail ----------------------------------------------------------------------------------
@@ -309,16 +372,40 @@ def _source_line(number: int, source: Mapping[str, Any]) -> str:
                               measured, escape_markdown(source.get("confidence")), shown]) + " |"
 
 
+def interval_method(row: Row) -> str:
+    """How a row's intervals were computed, in a few words."""
+    if row.status == "verified":
+        return "image-level bootstrap of the stored predictions"
+    return "analytic, from the printed numbers and the benchmark's question counts; questions assumed independent"
+
+
+def _interval_lines(row: Row, nums: Numbers) -> list[str]:
+    """The 95% interval of the average and of each subtask (or why there is none)."""
+    if nums.interval is None:
+        return [f"- **95% interval:** none ({escape_markdown(row.uncertainty.missing_because or NOT_STORED)})"]
+    subtasks = " · ".join(f"{title} {interval_text(nums.subtask_intervals.get(s), row)}"
+                          for s, title in zip(SUBTASKS, SUBTASK_COLUMNS) if s in nums.subtask_intervals)
+    return [f"- **95% interval of the average:** {interval_text(nums.interval, row)} ({interval_method(row)})",
+            *([f"- **95% intervals per subtask:** {subtasks}"] if subtasks else [])]
+
+
+def _standing(row: Row, board: View) -> str:
+    if row.id not in board.ranks:
+        return "not ranked: " + escape_markdown("; ".join(row.not_ranked_because()))
+    best, worst = board.ranges.ranks.get(row.id, (board.ranks[row.id],) * 2)
+    certainty = (f"plausible ranks {best}–{worst} at 95%" if best != worst
+                 else "separated from every other ranked row at 95%")
+    return f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)} ({certainty})"
+
+
 def detail_markdown(row: Row, board: View) -> str:
     """The row-detail panel: why the row is there, where each number comes from, its per-source numbers."""
     nums = numbers(row, board.view)
-    reasons = row.not_ranked_because()
-    standing = (f"rank **{board.ranks[row.id]}** in {escape_markdown(board.view)}" if row.id in board.ranks
-                else "not ranked: " + escape_markdown("; ".join(reasons)))
     lines = [f"### {link_cell(row.model, row.link)}",
-             f"{status_badge(row)} · {standing} · average **{fixed(nums.average, '%')}**"
+             f"{status_badge(row)} · {_standing(row, board)} · average **{fixed(nums.average, '%')}**"
              f" ({escape_markdown(board.view)}) · id `{escape_markdown(row.id)}` · "
              f"[link to this row]({row_url(row.id)})", "",
+             *_interval_lines(row, nums),
              *_comparability_lines(row), _line("Measured by", row.measured_by), _line("Size", row.size),
              _line("Type", row.type)]
     if row.model_version:
@@ -337,11 +424,13 @@ def detail_markdown(row: Row, board: View) -> str:
                   *(_source_line(i, s) for i, s in enumerate(row.sources, 1))]
     if row.by_source:
         lines += ["", "#### Numbers per MMAD source (accuracy, %)", "",
-                  "| Source | Average | " + " | ".join(SUBTASK_COLUMNS) + " |", "|---" * (2 + len(SUBTASKS)) + "|"]
+                  "| Source | Average | 95% CI | " + " | ".join(SUBTASK_COLUMNS) + " |",
+                  "|---" * (3 + len(SUBTASKS)) + "|"]
         for source in SOURCES:
             data = row.by_source.get(source)
             if data:
-                cells = [fixed(data.get("average")), *(fixed(data.get("subtasks", {}).get(s)) for s in SUBTASKS)]
+                cells = [fixed(data.get("average")), interval_text(numbers(row, source).interval, row),
+                         *(fixed(data.get("subtasks", {}).get(s)) for s in SUBTASKS)]
                 lines.append(f"| {source} | " + " | ".join(cells) + " |")
     else:
         lines += ["", "_No per-source numbers were published for this entry._"]

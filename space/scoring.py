@@ -21,7 +21,7 @@ from mmad_dataset import ANSWER_KEY_FILE, PAPER_TOTAL_QUESTIONS, load_rows
 from . import taxonomy
 from .envs import Settings
 
-#: Bootstrap resamples per protocol; the interval is shown in the result JSON, not on the board.
+#: Bootstrap resamples per protocol; the intervals are stored with the result and shown on the board.
 RESAMPLES = 200
 
 

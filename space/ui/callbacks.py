@@ -179,13 +179,13 @@ class BoardApp:
                     measured: list[str] | None = None, protocols: list[str] | None = None,
                     coverages: list[str] | None = None, show_reference: bool = True,
                     columns: list[str] | None = None, focus: str = ""):
-        """The main table for the given view, filters, sort and columns (the sorted column marked), a line
-        saying what it shows, and the row detail: of the `focus` row (a link's, a new submission's, the
-        last selected), highlighted, when it is in the table; else the placeholder."""
-        frame, line = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                                       protocols, coverages, show_reference, columns)
+        """The main table for the given view, filters, sort and columns (the sorted column marked, tie bands
+        shaded), a line saying what it shows, and the row detail: of the `focus` row (a link's, a new
+        submission's, the last selected), highlighted, when it is in the table; else the placeholder."""
+        frame, line, shown = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
+                                              measured, protocols, coverages, show_reference, columns)
         focus = focus if focus and focus in set(frame[render.ID_COLUMN]) else ""
-        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus),
+        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, shown.ranges.bands),
                                     datatype=render.datatypes(frame), column_widths=render.column_widths(frame),
                                     visible=not frame.empty)
         return table_update, line, *self.detail(focus, view)
@@ -200,34 +200,36 @@ class BoardApp:
         return render.detail_markdown(row, everything), gr.Plot(value=heatmap, visible=heatmap is not None)
 
     def open_link(self, request: gr.Request):
-        """A page opened from `?row=<id>` (or `?compare=…`): the row to focus, and "all entries" when the
-        row is not in the default view, so it is in the table. The Compare view reads `links.parse(...)
-        .compare` here once it exists; until then a compare link opens its first row."""
+        """A page opened from `?row=<id>`: the row to focus, and "all entries" when the row is not in the
+        default view, so it is in the table (a `?compare=` link opens the Compare tab instead:
+        `CompareCallbacks.on_load`)."""
         link = links.parse(dict(getattr(request, "query_params", None) or {}))
-        if not link.first:
+        if not link.row:
             return "", gr.skip()
-        row = self.board.find(link.first)
+        row = self.board.find(link.row)
         if row is None:
-            gr.Warning(f"No row “{messages.for_page(messages.prefix(link.first, 60))}” on this board: the link is "
+            gr.Warning(f"No row “{messages.for_page(messages.prefix(link.row, 60))}” on this board: the link is "
                        "outdated or mistyped.")
             return "", gr.skip()
         return row.id, (COMPARABLE_ONLY if row.comparable else ALL_ENTRIES)
 
     def board_table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-                    coverages, show_reference, columns) -> tuple[pd.DataFrame, str]:
-        records, names, line, _ = self._board_records(search, view, show, sort_by, sizes, types, setting_choices,
-                                                      exposures, measured, protocols, coverages, show_reference,
-                                                      columns)
-        return pd.DataFrame.from_records(records, columns=names), line
+                    coverages, show_reference, columns, *, bounds: bool = False) -> tuple[pd.DataFrame, str, View]:
+        """The table (`bounds`: with `render.BOUND_COLUMNS`), the line above it, and the view they show."""
+        records, names, line, shown = self._board_records(search, view, show, sort_by, sizes, types,
+                                                          setting_choices, exposures, measured, protocols, coverages,
+                                                          show_reference, columns, bounds=bounds)
+        return render.table_frame(records, names), line, shown
 
     def _board_records(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                       protocols, coverages, show_reference, columns) -> tuple[list[dict], list[str], str, View]:
+                       protocols, coverages, show_reference, columns, *,
+                       bounds: bool = False) -> tuple[list[dict], list[str], str, View]:
         """The shown rows' display records in order, the columns to show, the summary line and the view."""
         prepared = self.prepared()
         shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
                              coverages, show_reference)
         records = render.table_records(shown, prepared.ordered(shown, sort_by or "Average"), prepared.record)
-        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS)
+        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS, bounds=bounds)
         return records, names, self.summary_line(shown, search, show, sort_by), shown
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
@@ -238,13 +240,15 @@ class BoardApp:
                         columns: list[str] | None = None) -> dict:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
-        Every argument is optional; a list left out selects every value."""
+        Every row also carries `render.BOUND_COLUMNS`: its average's 95% interval, its range of plausible
+        ranks and the strict average's interval (null where there is none). Every argument is optional; a
+        list left out selects every value."""
         arguments = (search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                      coverages, show_reference, columns)
         prepared = self.prepared()
 
         def answer() -> dict:
-            records, names, line, board = self._board_records(*arguments)
+            records, names, line, board = self._board_records(*arguments, bounds=True)
             data = [[_number_or_none(record[c]) for c in names] for record in records]
             shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
             return {"headers": names, "data": data, "display": shown, "note": line, "snapshot": prepared.snapshot()}
@@ -266,6 +270,10 @@ class BoardApp:
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
         text = (f"Showing {plural(len(shown.rows), 'entry', 'entries')} in **{render.escape_markdown(shown.view)}**"
                 f" ({ranked} ranked)")
+        separable, pairs = self.prepared().separable(shown)
+        if pairs:
+            text += (f"; **{separable} of {pairs} adjacent pairs separable at 95%** (shaded ranks: tie bands; "
+                     f"4 (3–7): plausible ranks — see About)")
         missing = [r.model for r in self.board.reported if r.status == "reference"
                    and numbers(r, shown.view).average is None]
         if missing:

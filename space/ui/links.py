@@ -1,5 +1,5 @@
-"""Links into the board (made by `render.row_url`): `?row=<id>` opens the board on that row's detail; `?compare=<id>,<id>` is parsed
-here too, for the Compare view (until it exists, a compare link opens its first row).
+"""Links into the board (made by `render.row_url`): `?row=<id>` opens the board on that row's detail;
+`?compare=<id>,<id>` opens the Compare tab on that pair (`space.ui.compare_callbacks`).
 
 The ids are the board's row ids (slugs of reported entries, submission ids), so a link survives
 re-scoring and reloads; a link to a row that is gone says so instead of failing silently.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 #: Longest id read from a link (ids are short slugs; a crafted URL is cut, never echoed whole).
 ID_LIMIT = 120
-#: Most rows a compare link names.
+#: Most ids read from a compare link (the Compare tab takes exactly two; more is refused, not cut).
 COMPARE_LIMIT = 6
 
 
@@ -22,11 +22,6 @@ class PageLink:
 
     row: str = ""
     compare: tuple[str, ...] = ()
-
-    @property
-    def first(self) -> str:
-        """The row to open: the `row` parameter, else the first compared row."""
-        return self.row or (self.compare[0] if self.compare else "")
 
 
 def parse(query: Mapping[str, str]) -> PageLink:

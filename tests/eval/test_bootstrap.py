@@ -61,7 +61,8 @@ def test_interval_is_the_95_percent_percentile_interval(one_cell_key):
 @pytest.mark.parametrize("q", [2.5, 97.5, 5.0, 50.0, 0.0, 100.0])
 @pytest.mark.parametrize("size", [1, 2, 7, 200, 1000])
 def test_percentile_equals_numpys_default_method(size, q):
-    values = sorted(random.Random(size).uniform(0, 100) for _ in range(size))
+    rng = random.Random(size)
+    values = sorted(rng.uniform(0, 100) for _ in range(size))
     level = 1 - 2 * min(q, 100 - q) / 100
     low, high = percentile_bounds(np.array([values[::-1]]), level)
     assert (low[0], high[0]) == pytest.approx((float(np.percentile(values, min(q, 100 - q))),

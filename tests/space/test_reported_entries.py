@@ -225,6 +225,17 @@ def test_emit_is_other_inputs_and_other_industrial_data():
     assert taxonomy.why_not_comparable(emit) == ["setting + other inputs", "training exposure: other industrial data"]
 
 
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["coverage"] != taxonomy.FULL_COVERAGE],
+                         ids=_ids(e for e in ENTRIES if e["coverage"] != taxonomy.FULL_COVERAGE))
+def test_a_subset_states_its_question_count_or_null(entry):
+    """A subset's size sets its interval's width: the count its detail states, null when none is stated
+    ("at most 5,000 questions" is a bound, not a count)."""
+    stated = re.search(r"(at most )?([\d,]+) questions", entry["coverage_detail"])
+    assert "questions" in entry
+    exact = stated and not stated.group(1)
+    assert entry["questions"] == (int(stated.group(2).replace(",", "")) if exact else None)
+
+
 def test_claude_run_is_a_subset_and_says_how_big():
     claude = _only("Claude-3.5-Sonnet")
     assert claude["coverage"] == "subset" and "18%" in claude["coverage_detail"]
@@ -286,6 +297,7 @@ def test_egvlr_rows_are_a_subset_of_at_most_5000_questions():
     for entry in rows:
         assert entry["coverage"] == "subset" and "at most 5,000 questions" in entry["coverage_detail"]
         assert "LIMIT=5000" in entry["coverage_detail"] and "not stated" not in entry["coverage_detail"]
+        assert entry["questions"] is None and "a bound, not a count" in entry["coverage_detail"]
 
 
 @pytest.mark.parametrize("entry_id", ["gemini-2-5-pro-1-shot-judo", "kimi-vl-a3b-1-shot-judo",

@@ -123,7 +123,8 @@ def test_browser_board_detail_charts_and_a_fresh_page_after_a_submission(app_url
         ranked = len(DEFAULT_IDS) - sum(e["status"] == "reference" for e in ENTRIES) + 1
         assert len(bars) == min(30, ranked) and len({y for y, _ in bars}) == len(bars)
         assert max(x for _, x in bars) <= 100
-        assert page.locator("#bar-chart .bars path").count() == len(bars)
+        assert page.locator("#bar-chart .bars .point path").count() == len(bars)
+        assert page.locator("#bar-chart .errorbar path").count() == len(bars)  # every bar its 95% interval
         title = page.locator("#bar-chart .gtitle").text_content()
         assert (f"top 30 of {ranked}" if ranked > 30 else f"{ranked} entries") in title
         page.screenshot(path=tmp_path / "03_charts.png", full_page=True)
@@ -149,4 +150,45 @@ def test_browser_board_detail_charts_and_a_fresh_page_after_a_submission(app_url
         page.get_by_role("tab", name="Charts").click()
         expect(page.locator("#bar-chart .annotation-text").first).to_contain_text("No entries match", timeout=15_000)
         page.screenshot(path=tmp_path / "05_empty.png", full_page=True)
+        browser.close()
+
+
+def test_browser_compare_view_opens_from_its_link_pairs_verified_rows_and_explains_unpaired_ones(
+        app_url, make_predictions, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    client = Client(app_url, verbose=False, download_files=False)
+    for seed, accuracy, name in ((21, 0.95, "Sharp-VL"), (22, 0.5, "Blunt-VL")):
+        client.predict(handle_file(str(make_predictions(seed=seed, accuracy=accuracy))), name, size="7B",
+                       training_exposure=taxonomy.NO_EXPOSURE, api_name="/submit")
+    ids = {row[1].strip("[]"): row[-1] for row in client.predict(search="VL", api_name="/leaderboard")["data"]
+           if row[-1].startswith("20")}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for width in (1280, 1920):
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.goto(f"{app_url}?compare={ids['Sharp-VL']},{ids['Blunt-VL']}")
+            verdict = page.locator("#compare-verdict")
+            expect(verdict).to_contain_text("A (Sharp-VL", timeout=60_000)
+            expect(verdict).to_contain_text("is better")
+            expect(verdict).to_contain_text("Paired")
+            chart = page.locator("#compare-chart .js-plotly-plot")
+            expect(chart).to_be_visible(timeout=30_000)
+            # the Average and 7 subtasks, each with its interval drawn as an error bar
+            assert chart.evaluate("gd => [gd.data[0].y.length, gd.data[0].error_x.array.length]") == [8, 8]
+            assert page.locator("#compare-table").get_by_text("A better").count() >= 1
+            page.screenshot(path=tmp_path / f"compare-paired-{width}.png", full_page=True)
+            page.close()
+
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Compare").click()
+        box = page.locator("#compare-b input")
+        box.click()
+        box.fill("Kimi")
+        page.get_by_role("option", name="Kimi-VL-A3B", exact=False).first.click()
+        page.locator("#compare-button").click()
+        expect(page.locator("#compare-verdict")).to_contain_text("Unpaired", timeout=30_000)
+        expect(page.locator("#compare-verdict")).to_contain_text("needs per-question answers")
+        page.screenshot(path=tmp_path / "compare-unpaired-1280.png", full_page=True)
         browser.close()

@@ -123,4 +123,6 @@ def test_value_labels_sit_inside_the_bars_and_reference_lines_below_them():
     reference = row(id="ref", model="Human (ordinary)", average=71.5, status="reference")
     figure = charts.bar_figure(board, [reference])
     assert {t.textposition for t in figure.data} == {"inside"}
+    # at the bar's base, away from its error bar at the bar's end
+    assert {t.insidetextanchor for t in figure.data} == {"start"} and all(t.error_x.array for t in figure.data)
     assert [shape.layer for shape in figure.layout.shapes] == ["below"]
