@@ -12,7 +12,7 @@ from board_entries import BUNDLED, row, verified
 
 from space import ranking, render
 from space.prepared import Prepared, display_values
-from space.ranking import ALL_ENTRIES, Filters
+from space.ranking import ALL_ENTRIES, STATED_ONLY, Filters
 
 def stored(row_id: str, **kwargs) -> ranking.Row:
     return dataclasses.replace(verified(**kwargs), id=row_id)
@@ -26,7 +26,8 @@ ROWS = [*BUNDLED, row(id="twin-a", model="Twin", average=71.0), row(id="twin-b",
 FILTERS = [Filters(), Filters(show=ALL_ENTRIES), Filters(search="twin"), Filters(search="qwen 7b", show=ALL_ENTRIES),
            Filters(search="no such model"), Filters(sizes=("> 40B",), show=ALL_ENTRIES), Filters(types=("API",)),
            Filters(show_reference=False), Filters(exposures=("MMAD questions",), show=ALL_ENTRIES),
-           Filters(search="gpt", sizes=("unknown",))]
+           Filters(search="gpt", sizes=("unknown",)), Filters(show=STATED_ONLY),
+           Filters(show=STATED_ONLY, search="qwen", show_reference=False)]
 
 
 @pytest.mark.parametrize(("filters", "view"), itertools.product(FILTERS, ranking.VIEWS))
@@ -36,6 +37,7 @@ def test_prepared_views_equal_views_computed_per_request(filters, view):
     shown = prepared.view(filters, view)
     assert ([r.id for r in shown.rows], shown.ranks, shown.view, shown.matched_before_search, shown.hidden) == (
         [r.id for r in expected.rows], expected.ranks, expected.view, expected.matched_before_search, expected.hidden)
+    assert shown.ranges == expected.ranges and prepared.separable(shown) == expected.separable()
     for sort_by in ("Average", "Strict avg", "Defect Cls."):
         assert [r.id for r in prepared.ordered(shown, sort_by)] == [r.id for r in ranking.ordered(expected, sort_by)]
         records = render.table_records(shown, prepared.ordered(shown, sort_by), prepared.record)
