@@ -111,7 +111,8 @@ def test_a_tsv_not_written_by_the_export_is_refused_clearly(tmp_path, header):
     tsv.write_text(header + ("0\tq\n" if header else ""), encoding="utf-8")
     predictions = tmp_path / "p.csv"
     predictions.write_text("index,prediction\n0,A\n", encoding="utf-8")
-    assert "not a TSV written by `mmad vlmevalkit export`" in _refusal(predictions, tsv, tmp_path / "o")
+    assert _refusal(predictions, tsv, tmp_path / "o") == (
+        f"{tsv}: not a TSV written by `mmad vlmevalkit export` (no index, question_id and A-E columns)")
 
 
 def test_a_tsv_with_just_the_columns_the_import_reads_is_enough(tmp_path):
