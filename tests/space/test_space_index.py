@@ -93,6 +93,8 @@ DAMAGES = {
     "metadata not an object": lambda content: _edit(content, lambda rec: rec.update(metadata="x")),
     "files missing": lambda content: _edit(content, lambda rec: rec.pop("files")),
     "record in the wrong shard": lambda content: _move_to_wrong_shard(content),
+    "user off the schema": lambda content: _edit(content, lambda rec: rec["metadata"].update(user=["a"])),
+    "average over 100": lambda content: _edit(content, lambda rec: rec["result"]["official"].update(average=150.0)),
 }
 
 
