@@ -32,3 +32,25 @@ def make_predictions(small_root: Path, tmp_path: Path):
 def settings(tmp_path: Path):
     """Settings for a local run with a temporary store, as if no environment variable were set."""
     return dataclasses.replace(load_settings({}), store_dir=tmp_path / "store", local_user="tester")
+
+
+@pytest.fixture
+def serve(settings):
+    """`serve(key, **settings_changes)` → a Client for a freshly launched app; closed after the test."""
+    from gradio_client import Client
+
+    from space.app import build_demo, launch_options
+
+    launched = []
+
+    def start(key, **changes):
+        configured = dataclasses.replace(settings, **changes)
+        demo = build_demo(configured, key=key, enable_login=False)
+        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                                **launch_options(configured))
+        launched.append(demo)
+        return Client(url, verbose=False, download_files=False)
+
+    yield start
+    for demo in launched:
+        demo.close()

@@ -10,7 +10,6 @@ gradio_client), the submission pipeline and the store's files on disk:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -20,11 +19,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from space import taxonomy
-from space.app import build_demo, launch_options
 from space.scoring import score_bytes
 from space.storage import Files, HubStore, LocalStore, new_submission_id
 from space.submit import SubmissionRejected, Submitter
@@ -36,23 +34,6 @@ META = {"model_name": "Claim-VL", "link": "https://example.org/claim", "license"
 HOSTILE = ('<script>alert(1)</script> [click](javascript:alert(2)) ![x](https://evil.example/p.png) '
            '<img src=x onerror=alert(3)>')
 
-
-@pytest.fixture
-def serve(settings):
-    """`serve(key, **settings_changes)` → a Client for a freshly launched app; closed after the test."""
-    launched = []
-
-    def start(key, **changes):
-        configured = dataclasses.replace(settings, **changes)
-        demo = build_demo(configured, key=key, enable_login=False)
-        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                                **launch_options(configured))
-        launched.append(demo)
-        return Client(url, verbose=False, download_files=False)
-
-    yield start
-    for demo in launched:
-        demo.close()
 
 
 def _stored(store: LocalStore, result: dict, name: str, **metadata) -> str:

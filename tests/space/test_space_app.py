@@ -16,28 +16,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from space import ranking, render, taxonomy
-from space.app import build_demo, launch_options
+from space.app import build_demo
 from space.envs import REPORTED_DIR
 from space.ranking import counts
 from space.storage import LocalStore
 
-
-@pytest.fixture
-def serve(settings):
-    """`serve(key=…, **settings_changes)` → a Client for a freshly launched app; closed after the test."""
-    launched = []
-
-    def start(key, **changes):
-        configured = dataclasses.replace(settings, **changes)
-        demo = build_demo(configured, key=key, enable_login=False)
-        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                                **launch_options(configured))
-        launched.append(demo)
-        return Client(url, verbose=False, download_files=False)
-
-    yield start
-    for demo in launched:
-        demo.close()
 
 
 NONE = taxonomy.NO_EXPOSURE

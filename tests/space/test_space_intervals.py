@@ -10,14 +10,13 @@ import math
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from eval import stats
 from eval.compare import compare
 from mmad_dataset import PAPER_COUNTS, PAPER_NORMAL_AD, SOURCES, SUBTASKS
 from space import charts, comparison, intervals, ranking, render, taxonomy
-from space.app import build_demo, launch_options
 from space.envs import REPORTED_DIR
 from space.ranking import Filters
 
@@ -25,22 +24,6 @@ from board_entries import BUNDLED, row, verified
 
 Z95 = 1.959963984540054
 
-
-@pytest.fixture
-def serve(settings):
-    """`serve(key)` → a Client for a freshly launched app; closed after the test."""
-    launched = []
-
-    def start(key):
-        demo = build_demo(settings, key=key, enable_login=False)
-        _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                                **launch_options(settings))
-        launched.append(demo)
-        return Client(url, verbose=False, download_files=False)
-
-    yield start
-    for demo in launched:
-        demo.close()
 
 
 def _records(table: dict) -> dict[str, dict]:
