@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.gc_pause import gc_paused
 from mmad_dataset import MMADError
 
 from . import intervals, taxonomy
@@ -143,8 +144,12 @@ class Board:
                                    caveats=key_caveats(self.key, stored.result),
                                    scored_on=scored_on(self.key, stored.result))
 
+    @gc_paused
     def reload(self) -> None:
-        """Read the store's index again (start-up, refresh, after a re-score, after another writer)."""
+        """Read the store's index again (start-up, refresh, after a re-score, after another writer).
+
+        The cyclic collector is paused meanwhile: 10,000 rows are about a million small objects, none
+        in a cycle, and each collection the allocations trigger re-scans the whole heap (`eval.gc_pause`)."""
         seen = self.store.generation()
         stored = self.store.summaries()
         before = {s.id: (s, row) for s, row in zip(self.stored, self.verified)}
