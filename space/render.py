@@ -298,11 +298,6 @@ def _integer_ranks(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-#: `BOUND_COLUMNS` under the download's snake_case names, in the same order.
-EXPORT_BOUNDS = ("average_ci_low", "average_ci_high", "rank_best", "rank_worst", "strict_average_ci_low",
-                 "strict_average_ci_high")
-
-
 def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd.DataFrame:
     """What the CSV/JSON download holds: every field, unescaped, formula-leading text neutralised, and the
     board's snapshot id on every row (so a saved file says which state of the board it is)."""
@@ -324,7 +319,7 @@ def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd
             "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
                                  for s in row.sources) or (f"submitted by {row.submitted}" if row.submitted else ""),
         }
-        bounds = dict(zip(EXPORT_BOUNDS, bound_fields(row, board, nums)))
+        bounds = dict(zip(BOUND_COLUMNS, bound_fields(row, board, nums)))
         records.append({**{k: inert_cell(v) for k, v in text.items()},
                         "average": nums.average, **{s: nums.subtasks.get(s) for s in SUBTASKS},
                         "strict_average": nums.strict, "answered_percent": row.answered,
@@ -332,9 +327,9 @@ def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd
                         "no_interval_because": "" if nums.interval else row.uncertainty.missing_because or NOT_STORED,
                         "snapshot": snapshot})
     frame = pd.DataFrame.from_records(records, columns=[*EXPORT_TEXT, "average", *SUBTASKS, "strict_average",
-                                                        "answered_percent", "scorer", *EXPORT_BOUNDS,
+                                                        "answered_percent", "scorer", *BOUND_COLUMNS,
                                                         "no_interval_because", "snapshot"])
-    return _integer_ranks(frame, ("rank_best", "rank_worst"))
+    return _integer_ranks(frame, RANK_BOUNDS)
 
 
 # --- row detail ----------------------------------------------------------------------------------

@@ -88,8 +88,8 @@ def test_reported_intervals_rank_ranges_and_clusters_on_the_api_and_in_the_downl
     with open(client.predict(api_name="/export_csv")["path"], newline="", encoding="utf-8") as handle:
         exported = {r["id"]: r for r in csv.DictReader(handle)}
     row = exported["gpt-4o-1-shot-mmad-paper"]
-    assert float(row["average_ci_low"]) == pytest.approx(low) and float(row["average_ci_high"]) == pytest.approx(high)
-    assert (int(row["rank_best"]), int(row["rank_worst"])) == (gpt["Rank best"], gpt["Rank worst"])
+    assert float(row["Average CI low"]) == pytest.approx(low) and float(row["Average CI high"]) == pytest.approx(high)
+    assert (int(row["Rank best"]), int(row["Rank worst"])) == (gpt["Rank best"], gpt["Rank worst"])
     assert exported["human-expert-1-shot-mmad-authors"]["no_interval_because"] == intervals.REFERENCE
 
 
