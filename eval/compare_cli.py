@@ -25,11 +25,10 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `mmad score`: no BLAS work here
-    import json
-
     from eval import ScoringError, load_key, read_predictions
     from eval.compare import compare
     from eval.errors import quoted
+    from eval.score_cli import emit
 
     if args.max_mb <= 0 or args.resamples < 1:
         raise ScoringError("--max-mb must be positive and --resamples at least 1")
@@ -41,15 +40,7 @@ def run(args: argparse.Namespace) -> int:
         except ScoringError as exc:
             raise ScoringError(f"{name} {quoted(str(path))}: {exc}") from None
     result = compare(*runs, key, resamples=args.resamples, seed=args.seed)
-    text = json.dumps(result, indent=1, ensure_ascii=False)
-    if args.json == "-":
-        print(text)
-        return 0
-    print(format_comparison(result))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    return 0
+    return emit(result, format_comparison(result), args.json)
 
 
 def _line(title: str, scope: dict[str, Any]) -> str:

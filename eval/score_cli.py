@@ -38,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _score_and_print(args: argparse.Namespace) -> int:
-    import json
-
     from eval import ScoringError, format_table, load_key, read_predictions
     from eval.errata import score_with_errata
 
@@ -49,12 +47,20 @@ def _score_and_print(args: argparse.Namespace) -> int:
     predictions = read_predictions(args.predictions, key, max_bytes=int(args.max_mb * 1e6),
                                    trust_file_gold=args.trust_file_gold)
     result = score_with_errata(predictions, key, args.protocol, resamples=args.resamples, seed=args.seed)
+    return emit(result, format_table(result), args.json)
+
+
+def emit(result: dict, table: str, json_out: str | None) -> int:
+    """Print the table, or the JSON alone with `--json -`; `--json FILE` also writes the JSON there.
+    Shared by `mmad score` and `mmad compare`, so both honour `--json` the same way."""
+    import json
+
     text = json.dumps(result, indent=1, ensure_ascii=False)
-    if args.json == "-":
+    if json_out == "-":
         print(text)
         return 0
-    print(format_table(result))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
+    print(table)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
     return 0
