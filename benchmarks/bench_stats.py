@@ -39,15 +39,6 @@ ASSUMED_RHO = 0.3
 CHUNK = 100
 
 
-def skill(question) -> float:
-    """A plausible model: accuracy differing by subtask and source, 0.45–0.9."""
-    base = {"anomaly_discrimination": 0.7, "defect_classification": 0.6, "defect_localization": 0.55,
-            "defect_description": 0.65, "defect_analysis": 0.75, "object_classification": 0.85,
-            "object_analysis": 0.8}[question.subtask]
-    if question.subtask == "anomaly_discrimination":
-        base += 0.15 if question.normal else -0.15
-    return base + {"DS-MVTec": 0.05, "MVTec-LOCO": -0.05, "VisA": 0.0, "GoodsAD": -0.1}[question.source]
-
 
 def true_result(layout, p) -> dict:
     """The expected cells as a reported row, for the independent-questions (analytic) variance."""
@@ -152,7 +143,7 @@ def main() -> int:
         path = Path(folder) / "mmad.json"
         path.write_text(json.dumps(build_mmad_json(1.0, seed=0)), encoding="utf-8")
         layout = simulate.Layout.of(load_key(path, cache=False))
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     truth = simulate.expected_score(layout, p, SOURCES, COLUMNS)
     rng = np.random.default_rng(args.seed)
     report = {"questions": len(layout.questions), "images": layout.images, "expected_average": truth,

@@ -127,3 +127,14 @@ def expected_score(layout: Layout, p: Any, sources: list[str], columns: list[str
                else mean_p(source, c) for c in columns]
         rows.append(sum(row) / len(row))
     return sum(rows) / len(rows) * 100
+
+
+def plausible_skill(question: Question) -> float:
+    """A plausible model's success probability, 0.45–0.9: differing by subtask, by source and (for
+    anomaly discrimination) by class, as published runs do. Simulations of runs share this profile."""
+    base = {"anomaly_discrimination": 0.7, "defect_classification": 0.6, "defect_localization": 0.55,
+            "defect_description": 0.65, "defect_analysis": 0.75, "object_classification": 0.85,
+            "object_analysis": 0.8}[question.subtask]
+    if question.subtask == "anomaly_discrimination":
+        base += 0.15 if question.normal else -0.15
+    return base + {"DS-MVTec": 0.05, "MVTec-LOCO": -0.05, "VisA": 0.0, "GoodsAD": -0.1}[question.source]

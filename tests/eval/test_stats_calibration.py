@@ -24,15 +24,6 @@ RUNS = 400
 RHO = 0.3  # latent correlation of two questions of one image
 
 
-def skill(question) -> float:
-    """Known success probabilities, different per subtask, source and (for AD) class."""
-    base = {"anomaly_discrimination": 0.7, "defect_classification": 0.6, "defect_localization": 0.55,
-            "defect_description": 0.65, "defect_analysis": 0.75, "object_classification": 0.85,
-            "object_analysis": 0.8}[question.subtask]
-    if question.subtask == "anomaly_discrimination":
-        base += 0.15 if question.normal else -0.15
-    return base + {"DS-MVTec": 0.05, "MVTec-LOCO": -0.05, "VisA": 0.0, "GoodsAD": -0.1}[question.source]
-
 
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory) -> simulate.Layout:
@@ -46,7 +37,7 @@ def layout(tmp_path_factory) -> simulate.Layout:
 
 
 def test_bootstrap_interval_covers_the_expected_score_95_percent_of_runs(layout):
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     truth = simulate.expected_score(layout, p, SOURCES, COLUMNS)
     covered = 0
     for i, right in enumerate(simulate.draw(layout, p, RHO, RUNS, np.random.default_rng(1))):
@@ -58,7 +49,7 @@ def test_bootstrap_interval_covers_the_expected_score_95_percent_of_runs(layout)
 def test_the_expected_score_is_the_mean_score_of_the_runs(layout):
     """The target of the coverage checks is right: the mean of 4,000 runs' Averages (by the scorer's
     arithmetic) is within 3 standard errors of expected_score."""
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     averages = simulate.averages(layout, simulate.draw(layout, p, RHO, 4000, np.random.default_rng(5)),
                                  SOURCES, COLUMNS)
     error = averages.std(ddof=1) / np.sqrt(len(averages))
@@ -96,7 +87,7 @@ def test_image_correlation_widens_the_average_by_the_design_effect(layout):
     """The reason DESIGN_EFFECT exists: with one image's questions correlated (rho = 0.3, the
     documented assumption), the spread of the Average across runs is wider than the independent
     formula says by about that factor (variance ratio within ±20%)."""
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     averages = simulate.averages(layout, simulate.draw(layout, p, RHO, 4000, np.random.default_rng(3)),
                                  SOURCES, COLUMNS)
     independent = simulate.averages(layout, simulate.draw(layout, p, 0.0, 4000, np.random.default_rng(4)),
@@ -106,7 +97,7 @@ def test_image_correlation_widens_the_average_by_the_design_effect(layout):
 
 
 def test_compare_calls_runs_of_equal_skill_different_in_at_most_6_percent_of_pairs(layout):
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     runs_a, runs_b = simulate.draw_pairs(layout, p, p, RHO, 0.5, RUNS, np.random.default_rng(6))
     called = sum(paired(simulate.outcomes(layout, a), simulate.outcomes(layout, b), SOURCES, COLUMNS,
                         resamples=400, seed=i)[("average",)]["verdict"] != NO_DIFFERENCE
@@ -116,7 +107,7 @@ def test_compare_calls_runs_of_equal_skill_different_in_at_most_6_percent_of_pai
 
 def test_compare_detects_a_clearly_better_run(layout):
     """A 10-point better run (every question 10 points likelier) is called better in every pair."""
-    p = layout.probabilities(skill)
+    p = layout.probabilities(simulate.plausible_skill)
     runs_a, runs_b = simulate.draw_pairs(layout, np.clip(p + 0.1, 0, 1), p, RHO, 0.5, 20, np.random.default_rng(7))
     verdicts = {paired(simulate.outcomes(layout, a), simulate.outcomes(layout, b), SOURCES, COLUMNS,
                        resamples=400, seed=i)[("average",)]["verdict"] for i, (a, b) in enumerate(zip(runs_a, runs_b))}
