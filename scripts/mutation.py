@@ -50,9 +50,9 @@ _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong
 MODULES: dict[str, list[str]] = {
     "space/taxonomy.py": _SPACE,
     "space/populate.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
-    "space/ranking.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
-    "space/render.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
-    "space/charts.py": ["tests/space/test_space_charts.py"],
+    "space/ranking.py": _SPACE,
+    "space/render.py": _SPACE,
+    "space/charts.py": ["tests/space/test_space_charts.py", "tests/space/test_mutation_gaps_charts.py"],
     "space/storage.py": _SUBMIT,
     "space/submit.py": _SUBMIT,
     "space/scoring.py": [*_SUBMIT, "tests/space/test_space_rescore.py"],
