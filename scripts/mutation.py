@@ -50,7 +50,7 @@ _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong
 MODULES: dict[str, list[str]] = {
     "space/taxonomy.py": _SPACE,
     "space/populate.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
-    "space/ranking.py": _SPACE,
+    "space/ranking.py": [*_SPACE, "tests/space/test_mutation_gaps_ranking.py"],
     "space/render.py": _SPACE,
     "space/charts.py": ["tests/space/test_space_charts.py", "tests/space/test_mutation_gaps_charts.py"],
     "space/storage.py": _SUBMIT,

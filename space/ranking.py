@@ -99,9 +99,10 @@ class Row:
     uncertainty: RowIntervals = field(default_factory=RowIntervals)  # computed once, when the row is built
 
     def taxonomy_fields(self) -> dict[str, str]:
+        """The fields `taxonomy.comparable` and `taxonomy.why_not_comparable` read."""
         return {"setting": self.setting, "protocol": self.protocol, "coverage": self.coverage,
-                "training_exposure": self.training_exposure, "measured_by": self.measured_by,
-                "protocol_detail": self.protocol_detail, "coverage_detail": self.coverage_detail}
+                "training_exposure": self.training_exposure, "protocol_detail": self.protocol_detail,
+                "coverage_detail": self.coverage_detail}
 
     @property
     def kind(self) -> str:
