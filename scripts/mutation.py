@@ -51,7 +51,7 @@ MODULES: dict[str, list[str]] = {
     "space/taxonomy.py": _SPACE,
     "space/populate.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
     "space/ranking.py": [*_SPACE, "tests/space/test_mutation_gaps_ranking.py"],
-    "space/render.py": _SPACE,
+    "space/render.py": [*_SPACE, "tests/space/test_mutation_gaps_render.py"],
     "space/charts.py": ["tests/space/test_space_charts.py", "tests/space/test_mutation_gaps_charts.py"],
     "space/storage.py": _SUBMIT,
     "space/submit.py": _SUBMIT,
