@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 import pytest
-from board_entries import row, verified
+from board_entries import presumed_basis, row, verified
 
 from mmad_dataset import SUBTASKS
 from space import intervals, ranking, render
@@ -260,3 +260,26 @@ def test_a_display_record_shows_coverage_detail_and_leaves_a_reference_lines_rea
     assert records["sub"]["Coverage"] == "subset (9 images)" and records["ref"]["Not ranked because"] == ""
     assert records["sub"]["Not ranked because"] == "subset: 9 images" and records["ref"]["Rank"] == "ref"
     assert records["ref"]["95% CI"] == "–"
+
+
+def test_every_text_field_of_a_reported_entry_reaches_the_download_as_written():
+    full = row(id="full-1-shot", model="Full", model_version="v1", link="https://e.org/f", type="API",
+               setting_detail="sd", protocol_detail="pd", coverage_detail="cd", training_detail="td",
+               quantisation="quantised", quantisation_detail="AWQ", measured_by="third party", run_note="rn",
+               notes="n", flags=["f1", "f2"], sources=[{"title": "T", "locator": "L", "link": "https://e.org/t"}],
+               basis=presumed_basis(setting="the paper does not say"))
+    (record,) = render.plain_table(ranking.board_view([full])).to_dict("records")
+    assert {field: record[field] for field in render.EXPORT_TEXT} == {
+        "id": "full-1-shot", "rank": "1", "model": "Full", "model_version": "v1", "link": "https://e.org/f",
+        "status": "reported", "size": "7B", "type": "API", "setting": "1-shot", "setting_detail": "sd",
+        "protocol": "official", "protocol_detail": "pd", "coverage": "full", "coverage_detail": "cd",
+        "training_exposure": "none declared", "training_detail": "td", "quantisation": "quantised",
+        "quantisation_detail": "AWQ", "presumed": "setting: the paper does not say", "measured_by": "third party",
+        "not_ranked_because": "", "run_note": "rn", "notes": "n", "flags": "f1; f2", "sources": "T · L · https://e.org/t"}
+
+
+def test_the_download_follows_the_chosen_sort():
+    rows = [row(id="a", average=70.0, result={"average": 70.0, "subtasks": {s: 90.0 for s in SUBTASKS}}),
+            row(id="b", average=75.0)]
+    assert list(render.plain_table(ranking.board_view(rows), "Anomaly Disc.")["id"]) == ["a", "b"]
+    assert list(render.plain_table(ranking.board_view(rows))["id"]) == ["b", "a"]
