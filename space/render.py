@@ -226,7 +226,7 @@ def id_difference(row: Row, runs: Sequence[Row]) -> str:
     """What is left of a row's id after the hyphen-delimited prefix all ids of the group share: ids are
     `<model>-<setting>-<source>` slugs, so for two runs of one model that is their source ("paper", "csv")."""
     shared = os.path.commonprefix([other.id for other in runs])
-    shared = shared[:shared.rfind("-") + 1] if "-" in shared else ""
+    shared = shared[:shared.rfind("-") + 1]  # "" when the shared prefix has no hyphen (rfind gives -1)
     return row.id[len(shared):] or row.id
 
 
@@ -260,7 +260,7 @@ def styled(frame: pd.DataFrame, sort_by: str | None = None, highlight: str = "",
     formats = {n: (lambda v: fixed(v)) for c, n in zip(frame.columns, names) if c in ACCURACY_COLUMNS}
     formats.update({n: (lambda v: fixed(v, "%")) for c, n in zip(frame.columns, names) if c in PERCENT_COLUMNS})
     style = shown.style.format(formats)
-    if frame.empty or ID_COLUMN not in frame.columns or not (highlight or bands):
+    if ID_COLUMN not in frame.columns or not (highlight or bands):
         return style
     ids, is_rank = list(frame[ID_COLUMN]), [c == "Rank" for c in frame.columns]
 

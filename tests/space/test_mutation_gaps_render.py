@@ -151,6 +151,7 @@ def test_styled_formats_numbers_under_plain_or_marked_headers():
                          ["Average", "Answered"])
     plain = render.styled(frame).to_html()
     assert ">Average<" in plain and ">80.00<" in plain and ">99.50%<" in plain and "▼" not in plain
+    assert ">Rank<" in plain and "by Average" not in plain
     marked = render.styled(frame, "Answered").to_html()
     assert ">Answered ▼<" in marked and ">Rank (by Average)<" in marked and ">99.50%<" in marked
 
@@ -283,3 +284,12 @@ def test_the_download_follows_the_chosen_sort():
             row(id="b", average=75.0)]
     assert list(render.plain_table(ranking.board_view(rows), "Anomaly Disc.")["id"]) == ["a", "b"]
     assert list(render.plain_table(ranking.board_view(rows))["id"]) == ["b", "a"]
+
+
+def test_runs_of_one_model_are_told_apart_by_what_follows_their_shared_hyphenated_prefix():
+    def apart(*ids: str) -> list[str]:
+        runs = [row(id=i) for i in ids]
+        return [render.id_difference(r, runs) for r in runs]
+
+    assert apart("m-1-shot-paper", "m-1-shot-pdf") == ["paper", "pdf"]  # never "aper" and "df"
+    assert apart("alpha", "alps") == ["alpha", "alps"]  # no shared hyphen: the whole id
