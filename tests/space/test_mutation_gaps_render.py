@@ -208,6 +208,7 @@ def test_the_download_holds_every_field_plainly_with_integer_ranks_and_the_snaps
     old = dataclasses.replace(verified(), submitted="", uncertainty=intervals.RowIntervals())
     (stored,) = render.plain_table(ranking.board_view([old])).to_dict("records")
     assert stored["sources"] == "" and stored["no_interval_because"] == intervals.NOT_STORED
+    assert stored["snapshot"] == ""
 
 
 @pytest.mark.parametrize(("text", "inert"), [
