@@ -234,5 +234,6 @@ def test_the_difference_chart_colours_each_verdict_and_draws_each_interval_aroun
         "height": 460, "margin": {"l": 10, "r": 20, "t": 110, "b": 50},
         "xaxis": {"title": {"text": "difference A − B (accuracy points; right of 0: A higher)"}, "zeroline": False},
         "yaxis": {"type": "category", "automargin": True}}
-    paired = charts.compare_figure(Comparison("a", "b", True, "strict", "note", scopes[:1]), "A", "B")
-    assert paired.layout.title.text.startswith("A − B (points), 95% paired interval, strict protocol<br>")
+    paired = charts.compare_figure(Comparison("a", "b", True, "strict", "note", scopes[:1]), "A" * 71, "B")
+    assert paired.layout.title.text.startswith("A − B (points), 95% paired interval, strict protocol<br><sup>"
+                                               f"A: {'A' * 69}…   ·   B: B<br>")
