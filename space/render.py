@@ -316,7 +316,7 @@ def plain_table(board: View, sort_by: str = "Average", snapshot: str = "") -> pd
             "measured_by": row.measured_by,
             "not_ranked_because": "; ".join(row.not_ranked_because()), "run_note": row.run_note,
             "notes": row.notes, "flags": "; ".join(row.flags),
-            "sources": "; ".join(" · ".join(str(s.get(k) or "") for k in ("title", "locator", "link") if s.get(k))
+            "sources": "; ".join(" · ".join(str(s[k]) for k in ("title", "locator", "link") if s.get(k))
                                  for s in row.sources) or (f"submitted by {row.submitted}" if row.submitted else ""),
         }
         bounds = dict(zip(BOUND_COLUMNS, bound_fields(row, board, nums)))

@@ -294,3 +294,42 @@ def test_runs_of_one_model_are_told_apart_by_what_follows_their_shared_hyphenate
 
     assert apart("m-1-shot-paper", "m-1-shot-pdf") == ["paper", "pdf"]  # never "aper" and "df"
     assert apart("alpha", "alps") == ["alpha", "alps"]  # no shared hyphen: the whole id
+
+
+def test_the_detail_shows_every_flag_the_run_note_and_a_sources_missing_numbers_as_dashes():
+    made = row(id="f", flags=["quantised run", "third-party harness"], run_note="the second run",
+               sources=[{"title": "T", "average": None, "precision": 2}],
+               result={"average": 70.0, "subtasks": {s: 70.0 for s in SUBTASKS}, "sources": {"VisA": {"average": 50.0}}})
+    text = render.detail_markdown(made, ranking.board_view([made]))
+    assert "**Flags:** quantised run; third-party harness\n" in text
+    assert "**Run note:** the second run\n" in text and "| 1 | T |  |  | – |  | – |" in text
+    assert "| VisA | 50.00 | " in text and text.endswith(" |" + " – |" * 7)
+
+
+def test_the_download_joins_every_presumption_and_every_reason():
+    made = row(id="p", coverage="subset", coverage_detail="9 images", setting="k-shot",
+               basis=presumed_basis(setting="a", protocol="b"))
+    (record,) = render.plain_table(ranking.board_view([made], Filters(show=ALL_ENTRIES))).to_dict("records")
+    assert record["presumed"] == "setting: a; protocol: b"
+    assert record["not_ranked_because"] == "subset: 9 images; setting k-shot"
+
+
+def test_an_empty_download_still_names_its_columns():
+    empty = render.plain_table(ranking.board_view([row()], Filters(search="nothing-matches")))
+    assert empty.empty and list(empty.columns) == [
+        *render.EXPORT_TEXT, "average", *SUBTASKS, "strict_average", "answered_percent", "scorer",
+        *render.BOUND_COLUMNS, "no_interval_because", "snapshot"]
+
+
+def test_table_columns_keep_the_average_always_drop_nan_columns_and_add_bounds_only_when_asked():
+    records = [{"Average": None, "Answered": math.nan, "Size": "7B"}]
+    assert render.table_columns(records, ["Average", "Answered", "Size"]) == ["Rank", "Model", "Average", "Size", "ID"]
+    assert render.table_columns(records, ["Size"], bounds=True) == ["Rank", "Model", "Size",
+                                                                     *render.BOUND_COLUMNS, "ID"]
+
+
+def test_bands_alone_tint_no_row_whatever_its_id():
+    rows = [row(id="XXXX", model="X", average=80.0), row(id="b", model="B", average=70.0)]
+    frame = render.table(ranking.board_view(rows), ["Average"])
+    assert _styles(render.styled(frame, bands={"XXXX": 0, "b": 1}).to_html()) == {
+        "row1_col0": "background-color: #dbe7f5;"}
