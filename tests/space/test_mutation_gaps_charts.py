@@ -102,15 +102,18 @@ def test_reference_lines_stack_their_labels_and_the_note_names_every_line_not_dr
         return row(id=model, model=model, status="reference", average=average, result=result)
 
     lines = [reference("Human (ordinary)", 78.69), reference("Human (expert)", 86.65, per_source),
-             reference("Guesser", 40.0, per_source), reference("Random Chance", 33.3)]
+             reference("Guesser", 40.0, per_source), reference("Random Chance", 33.3),
+             reference("Oracle", 99.0, per_source)]
     entries = [verified(average=70.0)]
     visa = _layout(charts.bar_figure(ranking.board_view(entries, view="VisA"), lines))
     assert [(s["x0"], s["line"], s["layer"]) for s in visa["shapes"]] == [
-        (81.0, {"color": "#2e7d32", "dash": "dash"}, "below"), (81.0, {"color": "#616161", "dash": "dash"}, "below")]
-    labels, note = visa["annotations"][:2], visa["annotations"][2]
+        (81.0, {"color": "#2e7d32", "dash": "dash"}, "below"), (81.0, {"color": "#616161", "dash": "dash"}, "below"),
+        (81.0, {"color": "#616161", "dash": "dash"}, "below")]
+    labels, note = visa["annotations"][:3], visa["annotations"][3]
     assert [(a["text"], a["yshift"], a["font"], a["y"], a["yanchor"]) for a in labels] == [
         ("Human (expert) 81.00", 0, {"color": "#2e7d32", "size": 11}, 1, "bottom"),
-        ("Guesser 81.00", 16, {"color": "#616161", "size": 11}, 1, "bottom")]
+        ("Guesser 81.00", 16, {"color": "#616161", "size": 11}, 1, "bottom"),
+        ("Oracle 81.00", 32, {"color": "#616161", "size": 11}, 1, "bottom")]  # each label above the last
     assert note == {"text": "Not drawn: Human (ordinary), Random Chance (no per-source numbers for VisA)",
                     "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "yshift": 60,
                     "xanchor": "left", "font": {"size": 11, "color": "#555"}}
@@ -177,7 +180,8 @@ def test_radar_series_close_their_polygon_in_their_own_colour_dash_and_faint_fil
 
 
 def test_each_empty_radar_says_exactly_why():
-    for rows, chosen, message in (([], [], NO_MATCH), ([row(id="a")], [], "Pick models above to compare their subtasks."),
+    for rows, chosen, message in (([], [], NO_MATCH),
+                                  ([row(id="a")], [], "Pick models above to compare their subtasks."),
                                   ([row(id="a")], ["a"], "None of the picked models has per-subtask numbers for VisA.")):
         layout = _layout(charts.radar_figure(rows, chosen, view="VisA"))
         assert layout["annotations"] == [_empty_state(message)]
@@ -228,7 +232,8 @@ def test_the_difference_chart_colours_each_verdict_and_draws_each_interval_aroun
     assert layout.pop("shapes") == [{"line": {"color": "#424242", "width": 1}, "type": "line", "x0": 0, "x1": 0,
                                      "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}]
     assert layout == {
-        "title": {"text": "A − B (points), 95% unpaired interval, official protocol<br><sup>A: Model &lt;A&gt;   ·   "
+        "title": {"text": "A − B (points), 95% unpaired interval, official protocol<br><sup>"
+                          "A: Model &lt;A&gt;   ·   "
                           f"B: {'B' * 69}…<br>blue: A better · red: B better · grey: no detectable difference at "
                           "95%</sup>"},
         "height": 460, "margin": {"l": 10, "r": 20, "t": 110, "b": 50},

@@ -43,7 +43,8 @@ def test_the_detail_of_a_verified_row_line_by_line():
     board = ranking.board_view([mine, row(id="other", model="Other", average=79.5)])
     assert render.detail_markdown(mine, board) == (
         "### [Mine \\[v2\\]](https://e.org/m)\n"
-        "✓ verified · rank **1** in All sources (plausible ranks 1–2 at 95%) · average **80.00%** (All sources) · "
+        "✓ verified · rank **1** in All sources (plausible ranks 1–2 at 95%) · "
+        "average **80.00%** (All sources) · "
         f"id `{mine.id}` · [link to this row](?row={mine.id})\n\n"
         "- **95% interval of the average:** 79.00–81.25 (image-level bootstrap of the stored predictions)\n"
         "- **95% intervals per subtask:** Anomaly Disc. 70.00–90.00 · Defect Loc. 60.50–99.50\n"
@@ -53,7 +54,8 @@ def test_the_detail_of_a_verified_row_line_by_line():
         "- **Answered:** 100.00% of the questions · **strict average:** 78.00%\n"
         "- **Scored with:** 1\\.0.0 · key abababababab · data rev\n\n"
         "**Run note:** –\n\n**Notes:** greedy decoding\n\n**Flags:** none\n\n"
-        "#### Numbers per MMAD source (accuracy, %)\n\n" + PER_SOURCE_TABLE + _source_rows("77.00–80.50").rstrip("\n"))
+        "#### Numbers per MMAD source (accuracy, %)\n\n"
+        + PER_SOURCE_TABLE + _source_rows("77.00–80.50").rstrip("\n"))
 
 
 def test_the_detail_in_a_source_view_reads_that_sources_numbers_and_interval():
@@ -277,7 +279,8 @@ def test_every_text_field_of_a_reported_entry_reaches_the_download_as_written():
         "protocol": "official", "protocol_detail": "pd", "coverage": "full", "coverage_detail": "cd",
         "training_exposure": "none declared", "training_detail": "td", "quantisation": "quantised",
         "quantisation_detail": "AWQ", "presumed": "setting: the paper does not say", "measured_by": "third party",
-        "not_ranked_because": "", "run_note": "rn", "notes": "n", "flags": "f1; f2", "sources": "T · L · https://e.org/t"}
+        "not_ranked_because": "", "run_note": "rn", "notes": "n", "flags": "f1; f2",
+        "sources": "T · L · https://e.org/t"}
 
 
 def test_the_download_follows_the_chosen_sort():
@@ -299,7 +302,8 @@ def test_runs_of_one_model_are_told_apart_by_what_follows_their_shared_hyphenate
 def test_the_detail_shows_every_flag_the_run_note_and_a_sources_missing_numbers_as_dashes():
     made = row(id="f", flags=["quantised run", "third-party harness"], run_note="the second run",
                sources=[{"title": "T", "average": None, "precision": 2}],
-               result={"average": 70.0, "subtasks": {s: 70.0 for s in SUBTASKS}, "sources": {"VisA": {"average": 50.0}}})
+               result={"average": 70.0, "subtasks": {s: 70.0 for s in SUBTASKS},
+                       "sources": {"VisA": {"average": 50.0}}})
     text = render.detail_markdown(made, ranking.board_view([made]))
     assert "**Flags:** quantised run; third-party harness\n" in text
     assert "**Run note:** the second run\n" in text and "| 1 | T |  |  | – |  | – |" in text
