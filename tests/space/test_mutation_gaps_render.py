@@ -337,3 +337,20 @@ def test_bands_alone_tint_no_row_whatever_its_id():
     frame = render.table(ranking.board_view(rows), ["Average"])
     assert _styles(render.styled(frame, bands={"XXXX": 0, "b": 1}).to_html()) == {
         "row1_col0": "background-color: #dbe7f5;"}
+
+
+def test_table_cells_dash_what_an_entry_leaves_empty_and_join_every_reason_and_flag():
+    bare = row(id="bare", type="", measured_by="", coverage="subset", coverage_detail="9 images", setting="k-shot",
+               flags=["f1", "f2"], basis=presumed_basis(training_exposure="not said"))
+    full = _mine()
+    board = ranking.board_view([bare, full], Filters(show=ALL_ENTRIES))  # no filter lets an empty "measured by" in
+    records = {r.id: render.display_record(r, board) for r in (bare, full)}
+    assert (records["bare"]["Type"], records["bare"]["Measured by"]) == ("–", "–")
+    assert (records[full.id]["Type"], records[full.id]["Measured by"]) == ("open", "scored here")
+    assert records["bare"]["Not ranked because"] == "subset: 9 images; setting k-shot"
+    assert records["bare"]["Flags"] == "† presumed: training exposure; f1; f2"
+    assert records[full.id]["95% CI"] == "79.00–81.25"
+
+
+def test_a_status_the_board_has_no_badge_for_is_shown_as_it_is():
+    assert render.status_badge(row(status="withdrawn")) == "withdrawn"
