@@ -171,3 +171,13 @@ def test_last_updated_is_the_latest_scoring_time_or_says_there_is_none():
     stamps = [dataclasses.replace(verified(), updated=s) for s in ("2026-01-03T00:00:00Z", "2026-02-01T00:00:00Z")]
     assert ranking.last_updated([row(), *stamps]) == "2026-02-01T00:00:00Z"
     assert ranking.last_updated([row()]) == "bundled reported results only"
+
+
+def test_a_source_with_only_its_average_sorts_last_by_a_subtask_and_shows_no_subtask_numbers():
+    bare = row(id="bare", result={"average": 70.0, "subtasks": {s: 70.0 for s in SUBTASKS},
+                                  "sources": {"VisA": {"average": 90.0}}})
+    full = _per_source_row("full", 60.0, 50.0, 49.0, 51.0)
+    board = ranking.board_view([bare, full], view="VisA")
+    assert _ids(board, "Anomaly Disc.") == ["full", "bare"]
+    assert dict(ranking.numbers(bare, "VisA").subtasks) == {}
+    assert [render.display_record(bare, board)[c] for c in ranking.SUBTASK_COLUMNS] == [None] * 7
