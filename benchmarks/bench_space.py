@@ -47,7 +47,7 @@ from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 #: Bump when the generated layout changes, so that cached stores are regenerated.
-LAYOUT = 4
+LAYOUT = 5
 REQUESTS = {"default view": {}, "all entries": {"show": ALL_ENTRIES}, "search": {"search": "model-12"},
             "source + sort": {"view": "VisA", "sort_by": "Strict avg", "show": ALL_ENTRIES},
             "size filter": {"sizes": ["≤ 10B"], "show": ALL_ENTRIES}}

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import orjson
 
 SUMMARY = "summary"
-FORMAT = 1
+#: 2: the strict protocol's bootstrap without its per-subtask intervals (a format-1 shard is rebuilt).
+FORMAT = 2
 SHARDS = "0123456789abcdef"
 #: What only the row detail shows (and most of a result's size); re-read from the entry on demand.
 DETAIL_ONLY = ("categories", "defects", "position_bias")
@@ -57,18 +58,26 @@ def blob_id(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def _strict(part: Mapping) -> dict:
-    """The strict protocol is shown by its averages (overall and per source) and its intervals."""
-    kept = {k: part[k] for k in STRICT_KEPT if k in part}
+def _averages(part: Mapping) -> dict:
+    """A strict result or bootstrap without its per-subtask numbers: per source, only the average."""
+    kept = {k: v for k, v in part.items() if k not in ("sources", "subtasks")}
     if isinstance(part.get("sources"), Mapping):
         kept["sources"] = {name: {"average": s.get("average")} for name, s in part["sources"].items()
                            if isinstance(s, Mapping)}
     return kept
 
 
+def _strict(part: Mapping) -> dict:
+    """The strict protocol is shown by its averages (overall and per source) and their intervals."""
+    kept = _averages({k: part[k] for k in (*STRICT_KEPT, "sources") if k in part})
+    if isinstance(part.get("bootstrap"), Mapping):
+        kept["bootstrap"] = _averages(part["bootstrap"])
+    return kept
+
+
 def summarize_result(result: Mapping) -> dict:
     """A result as the board needs it: the official protocol without the breakdowns in DETAIL_ONLY,
-    the strict one reduced to STRICT_KEPT and its per-source averages (about 6% of the result)."""
+    the strict one reduced to STRICT_KEPT and its averages and their intervals (overall and per source)."""
     summary = dict(result)
     if isinstance(result.get("official"), Mapping):
         summary["official"] = {k: v for k, v in result["official"].items() if k not in DETAIL_ONLY}

@@ -52,18 +52,35 @@ def of_reported(entry: Mapping[str, Any]) -> RowIntervals:
 
 
 def of_submission(result: Mapping[str, Any]) -> RowIntervals:
-    """A stored verified result: the image-level bootstrap it was scored with, for each protocol."""
-    official = stats.verified_intervals(result.get("official") or {})
-    strict = stats.verified_intervals(result.get("strict") or {})
+    """A stored verified result: the image-level bootstrap it was scored with, for each protocol, as
+    plain (low, high) pairs (a board of 10,000 rows holds half a million; `average_interval` and
+    `subtask_intervals` make `Interval`s of those read). The strict protocol is shown by its averages
+    only, so it keeps their intervals (as the summary index does: `space.index.summarize_result`)."""
+    official = stats.verified_intervals(result.get("official") or {}, pair=tuple)
+    strict = stats.verified_intervals(result.get("strict") or {}, pair=tuple)
+    if strict is not None:
+        strict = {"average": strict["average"],
+                  "sources": {name: {"average": part["average"]} for name, part in strict["sources"].items()}}
     return RowIntervals(official, strict, "" if official else NOT_STORED)
 
 
-def pick(intervals: Intervals | None, view: str, overall: str) -> tuple[Interval | None, Mapping[str, Interval]]:
-    """(average interval, subtask → interval) of one view: overall, or one MMAD source's."""
+def _part(intervals: Intervals | None, view: str, overall: str) -> Mapping[str, Any]:
+    """The intervals of one view: overall, or one MMAD source's (empty when there are none)."""
     if not intervals:
-        return None, {}
-    part = intervals if view == overall else (intervals.get("sources") or {}).get(view) or {}
-    return part.get("average"), part.get("subtasks") or {}
+        return {}
+    return intervals if view == overall else (intervals.get("sources") or {}).get(view) or {}
+
+
+def average_interval(intervals: Intervals | None, view: str, overall: str) -> Interval | None:
+    """The 95% interval of a view's average."""
+    average = _part(intervals, view, overall).get("average")
+    return None if average is None else Interval._make(average)
+
+
+def subtask_intervals(intervals: Intervals | None, view: str, overall: str) -> dict[str, Interval]:
+    """Subtask → the 95% interval of its accuracy in a view."""
+    return {name: Interval._make(bounds)
+            for name, bounds in (_part(intervals, view, overall).get("subtasks") or {}).items()}
 
 
 # --- rank ranges and bands ------------------------------------------------------------------------

@@ -236,15 +236,15 @@ class Numbers:
 
     @cached_property
     def interval(self) -> Interval | None:
-        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[0]
+        return intervals.average_interval(self.uncertainty.official, self.view, OVERALL)
 
     @cached_property
     def subtask_intervals(self) -> Mapping[str, Interval]:
-        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[1]
+        return intervals.subtask_intervals(self.uncertainty.official, self.view, OVERALL)
 
     @cached_property
     def strict_interval(self) -> Interval | None:
-        return intervals.pick(self.uncertainty.strict, self.view, OVERALL)[0]
+        return intervals.average_interval(self.uncertainty.strict, self.view, OVERALL)
 
 
 def numbers(row: Row, view: str) -> Numbers:

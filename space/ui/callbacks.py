@@ -32,6 +32,9 @@ from space.ui import links
 #: Characters of a search that are used (a search costs a pass over every row per word; API callers
 #: are not bound by the textbox's max_length).
 SEARCH_LIMIT = 200
+#: The most rows one `/leaderboard` answer carries: Gradio walks every cell of an answer several times, so
+#: 10,000 rows took ~0.8 s of CPU per call (and any caller could ask for that); `offset` pages on.
+MAX_PAGE_ROWS = 500
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
@@ -77,6 +80,13 @@ def _mtime(path: Path) -> float:
 def _hashable(value):
     """An argument as part of a cache key (lists of choices become tuples)."""
     return tuple(value) if isinstance(value, list) else value
+
+
+def _whole_number(value, name: str, least: int) -> int:
+    """An API caller's `offset`/`limit` (JSON: anything), or gr.Error saying what is expected."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < least:
+        raise gr.Error(f"{name}: expected a whole number ≥ {least}.")
+    return int(value)
 
 
 def _number_or_none(value):
@@ -237,22 +247,24 @@ class BoardApp:
                         setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                         measured: list[str] | None = None, protocols: list[str] | None = None,
                         coverages: list[str] | None = None, show_reference: bool = True,
-                        columns: list[str] | None = None) -> dict:
+                        columns: list[str] | None = None, offset: int = 0, limit: int = MAX_PAGE_ROWS) -> dict:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
         Every row also carries `render.BOUND_COLUMNS`: its average's 95% interval, its range of plausible
         ranks and the strict average's interval (null where there is none). Every argument is optional; a
-        list left out selects every value."""
+        list left out selects every value. One answer holds the rows `offset` to `offset + limit` of the
+        table's order (`limit` at most MAX_PAGE_ROWS); `total` is how many rows match."""
+        start, count = _whole_number(offset, "offset", 0), min(_whole_number(limit, "limit", 1), MAX_PAGE_ROWS)
         arguments = (search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
                      coverages, show_reference, columns)
         prepared = self.prepared()
-
-        def answer() -> dict:
-            records, names, line, board = self._board_records(*arguments, bounds=True)
-            data = [[_number_or_none(record[c]) for c in names] for record in records]
-            shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
-            return {"headers": names, "data": data, "display": shown, "note": line, "snapshot": prepared.snapshot()}
-        return prepared.memo(("leaderboard", *(_hashable(a) for a in arguments)), answer)
+        records, names, line, board = prepared.memo(("leaderboard", *(_hashable(a) for a in arguments)),
+                                                    lambda: self._board_records(*arguments, bounds=True))
+        page = records[start:start + count]
+        return {"headers": names, "data": [[_number_or_none(record[c]) for c in names] for record in page],
+                "display": [[values[c] for c in names] for values in (prepared.shown(r, board) for r in page)],
+                "note": line, "snapshot": prepared.snapshot(), "total": len(records), "offset": start,
+                "limit": count}
 
     def snapshot(self) -> str:
         """The short id of the board's current rows (`space.snapshot`), computed once per generation."""

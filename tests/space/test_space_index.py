@@ -88,7 +88,7 @@ DAMAGES = {
     "garbage": lambda content: b"\x00\xffnot json at all",
     "empty file": lambda content: b"",
     "another format": lambda content: json.dumps({"format": 99, "entries": {}}).encode(),
-    "entries not an object": lambda content: json.dumps({"format": 1, "entries": []}).encode(),
+    "entries not an object": lambda content: json.dumps({"format": index.FORMAT, "entries": []}).encode(),
     "average not a number": lambda content: content.replace(b'"average":', b'"average":"high","was":', 1),
     "metadata not an object": lambda content: _edit(content, lambda rec: rec.update(metadata="x")),
     "files missing": lambda content: _edit(content, lambda rec: rec.pop("files")),
@@ -262,3 +262,15 @@ def test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once(
     finally:
         for demo, _ in apps:
             demo.close()
+
+
+def test_a_shard_of_the_previous_format_is_rebuilt_with_the_same_rows(tmp_path, results):
+    """A store indexed by an older version (format 1 kept the strict protocol's per-subtask intervals) is
+    re-indexed at start: same rows as reading every entry whole."""
+    store = filled(tmp_path, results)
+    for path in (store.root / "summary").glob("*.json"):
+        data = json.loads(path.read_bytes())
+        path.write_text(json.dumps({**data, "format": 1}), encoding="utf-8")
+    fresh = LocalStore(store.root)
+    assert board_rows(fresh) == full_read(fresh)
+    assert {json.loads(p.read_bytes())["format"] for p in (store.root / "summary").glob("*.json")} == {index.FORMAT}
