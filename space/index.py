@@ -9,10 +9,18 @@ checked against the entries without parsing them (on the Hub, against one listin
 
 Layout, beside `verified/` (the same locally and in a Hub repo):
 
-    summary/<c>.json   {"format": 1, "entries": {"<submission id>": RECORD}}, c = last hex digit of the id
+    summary/<c>.json   two lines, c = last hex digit of the id:
+                       {"format": 2, "records": <n>, "sha256": <sha256 of the second line>}
+                       {"<submission id>": RECORD, ...}
     RECORD             {"metadata": {...}, "result": {...summary...},
                         "files": {"metadata": <git blob sha1>, "result": <git blob sha1>,
                                   "history/<n>.json": <git blob sha1>, ...}}
+
+A record is made only from entry files that fit the stored-file schema (`record`, with the stores'
+schema check); the checksum then tells a shard as written from one changed since by anything else
+(a hand edit, a truncated upload, a damaged disk), so that reading 10,000 records at start does not
+validate each again (a quarter of a second). It detects damage; it is not a signature: whoever can
+write the store can write entries too.
 
 Sixteen shards keep each update (one per submission or re-score, in the same write or Hub
 commit as the entry) small. Entries are the truth: a shard that is missing, damaged or stale is
@@ -30,7 +38,8 @@ from dataclasses import dataclass, field
 import orjson
 
 SUMMARY = "summary"
-#: 2: the strict protocol's bootstrap without its per-subtask intervals (a format-1 shard is rebuilt).
+#: 2: a checksummed header line; the strict protocol's bootstrap without its per-subtask intervals
+#: (a shard of format 1 is rebuilt from the entries).
 FORMAT = 2
 SHARDS = "0123456789abcdef"
 #: What only the row detail shows (and most of a result's size); re-read from the entry on demand.
@@ -39,7 +48,6 @@ DETAIL_ONLY = ("categories", "defects", "position_bias")
 STRICT_KEPT = ("average", "coverage", "scorer_version", "answer_key_sha256", "protocol", "bootstrap")
 
 Record = dict
-Validator = Callable[[str, object, object], bool]
 #: Reads one of an entry's files ("metadata" or "result") into its JSON object; ValueError when it cannot.
 Parser = Callable[[bytes, str], dict]
 
@@ -107,28 +115,34 @@ def record(metadata_bytes: bytes, result_bytes: bytes, parse: Parser = _object,
     return {"metadata": metadata, "result": summarize_result(result), "files": files}
 
 
-def decode_shard(content: bytes, shard: str, valid: Validator) -> dict[str, Record] | None:
-    """A shard's records, or None when it is damaged: unparsable, another format, a record of the
-    wrong shape or one that `valid(id, metadata, result)` refuses. A damaged shard is rebuilt whole."""
+def decode_shard(content: bytes, shard: str) -> dict[str, Record] | None:
+    """A shard's records, or None when it is damaged: another format, a checksum that does not match,
+    unparsable, or a record of the wrong shape or in the wrong shard. A damaged shard is rebuilt whole."""
+    head, _, body = content.partition(b"\n")
     try:
-        data = orjson.loads(content)  # several times faster than json on the ~5 KB per record read at start
+        header = orjson.loads(head)
+        if not (isinstance(header, dict) and header.get("format") == FORMAT
+                and header.get("sha256") == hashlib.sha256(body).hexdigest()):
+            return None
+        entries = orjson.loads(body)  # several times faster than json on the ~5 KB per record read at start
     except orjson.JSONDecodeError:
         return None
-    entries = data.get("entries") if isinstance(data, dict) and data.get("format") == FORMAT else None
     if not isinstance(entries, dict):
         return None
     for sid, rec in entries.items():
         files = rec.get("files") if isinstance(rec, dict) else None
-        if not (isinstance(sid, str) and sid[-1:] == shard and isinstance(files, dict)
+        if not (sid[-1:] == shard and isinstance(files, dict)
                 and all(isinstance(files.get(k), str) for k in ("metadata", "result"))
-                and valid(sid, rec.get("metadata"), rec.get("result"))):
+                and isinstance(rec.get("metadata"), dict) and isinstance(rec.get("result"), dict)):
             return None
     return entries
 
 
 def encode_shard(entries: Mapping[str, Record]) -> bytes:
     """Compact (the index is read at every start), keys sorted so equal shards are equal bytes."""
-    return orjson.dumps({"format": FORMAT, "entries": entries}, option=orjson.OPT_SORT_KEYS)
+    body = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
+    header = {"format": FORMAT, "records": len(entries), "sha256": hashlib.sha256(body).hexdigest()}
+    return orjson.dumps(header) + b"\n" + body
 
 
 @dataclass

@@ -35,9 +35,9 @@ def stamp(path: Path) -> tuple:
 class IndexFolder:
     """The shards under `<root>/summary/`; `read` and `exists` look at the entries they index."""
 
-    def __init__(self, root: Path, read: Reader, exists: Callable[[str], bool], valid: index.Validator) -> None:
+    def __init__(self, root: Path, read: Reader, exists: Callable[[str], bool]) -> None:
         self.root = root
-        self.read, self.exists, self.valid = read, exists, valid
+        self.read, self.exists = read, exists
         self._parsed: dict[str, tuple[tuple, dict | None]] = {}  # shard → (stamp, records) last parsed
 
     def path(self, shard: str) -> Path:
@@ -58,7 +58,7 @@ class IndexFolder:
                 shards[shard] = cached[1]
                 continue
             try:
-                shards[shard] = index.decode_shard(path.read_bytes(), shard, self.valid)
+                shards[shard] = index.decode_shard(path.read_bytes(), shard)
             except FileNotFoundError:
                 shards[shard] = {}
             except OSError:
