@@ -47,7 +47,7 @@ from space.storage import Files, LocalStore, new_submission_id  # noqa: E402
 from space.ui.callbacks import MAX_PAGE_ROWS  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
-#: Bump when the generated layout changes, so that cached stores are regenerated.
+#: Bump when the generated layout changes, so that cached stores are regenerated (the index format counts too).
 LAYOUT = 5
 REQUESTS = {"default view": {}, "all entries": {"show": ALL_ENTRIES},
             "all entries, offset 9,500": {"show": ALL_ENTRIES, "offset": 9_500}, "search": {"search": "model-12"},
@@ -101,7 +101,7 @@ def generate(store: Path, root: Path, count: int, pool: int) -> None:
 
 def cached_store(root: Path, count: int, pool: int, scale: float) -> Path:
     """The generated store for these parameters, made once (under benchmarks/out/)."""
-    store = OUT / f"space-store-n{count}-pool{pool}-scale{scale}-layout{LAYOUT}"
+    store = OUT / f"space-store-n{count}-pool{pool}-scale{scale}-layout{LAYOUT}-index{index.FORMAT}"
     if not (store / ".complete").exists():
         shutil.rmtree(store, ignore_errors=True)
         begin = time.perf_counter()

@@ -1,0 +1,66 @@
+"""A long table is shown a page at a time, on the page and in the API: every row reachable, none twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from space import render
+from space.ranking import ALL_ENTRIES
+from space.storage import LocalStore
+from space.ui import callbacks
+from space.ui.callbacks import BoardApp
+
+PAGE = 30
+
+
+@pytest.fixture
+def app(settings, monkeypatch) -> BoardApp:
+    monkeypatch.setattr(callbacks, "MAX_PAGE_ROWS", PAGE)
+    return BoardApp(settings, LocalStore(settings.store_dir), None)
+
+
+def _page(app: BoardApp, page=None, focus: str = ""):
+    table, note, detail, _, control = app.refresh_table(show=ALL_ENTRIES, focus=focus, page=page)
+    column = table.value["headers"].index(render.ID_COLUMN)
+    ids = [row[column] for row in table.value["data"]]
+    return ids, note, detail, control
+
+
+def test_the_table_turns_pages_and_reaches_every_row_once(app):
+    everything = app.leaderboard_api(show=ALL_ENTRIES, limit=PAGE)["total"]
+    pages = -(-everything // PAGE)
+    assert everything > 2 * PAGE  # the bundled board has enough rows for three pages or more
+    seen = []
+    for page in range(1, pages + 1):
+        ids, note, _, control = _page(app, page)
+        assert len(ids) == min(PAGE, everything - (page - 1) * PAGE)
+        assert f"Rows {(page - 1) * PAGE + 1:,}–{(page - 1) * PAGE + len(ids):,} of {everything:,} " \
+               f"(page {page} of {pages})" in note
+        assert (control.value, control.maximum, control.visible) == (page, pages, True)
+        seen += ids
+    assert len(seen) == len(set(seen)) == everything
+    order = [row[app.leaderboard_api(show=ALL_ENTRIES)["headers"].index(render.ID_COLUMN)]
+             for offset in range(0, everything, PAGE)
+             for row in app.leaderboard_api(show=ALL_ENTRIES, offset=offset)["data"]]
+    assert seen == order  # the page and the API walk the rows in the same order
+
+
+def test_a_page_out_of_range_shows_the_nearest_one(app):
+    last, _, _, control = _page(app, 10_000)
+    assert control.value == control.maximum and last == _page(app, control.maximum)[0]
+    assert _page(app, -3)[0] == _page(app, 1)[0]
+
+
+def test_a_focused_row_opens_on_its_page_with_its_detail(app):
+    everything = app.leaderboard_api(show=ALL_ENTRIES, offset=2 * PAGE, limit=1)
+    target = everything["data"][0][everything["headers"].index(render.ID_COLUMN)]
+    ids, _, detail, control = _page(app, focus=target)
+    assert control.value == 3 and target in ids and detail != callbacks.DETAIL_PLACEHOLDER
+    ids, _, detail, _ = _page(app, 1, focus=target)  # the visitor turned to page 1: no detail of a row not shown
+    assert target not in ids and detail == callbacks.DETAIL_PLACEHOLDER
+
+
+def test_a_short_table_has_no_page_control(app, monkeypatch):
+    monkeypatch.setattr(callbacks, "MAX_PAGE_ROWS", 10_000)
+    ids, note, _, control = _page(app)
+    assert control.visible is False and "(page " not in note and len(ids) > PAGE
