@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import gradio as gr
@@ -21,8 +23,8 @@ from space import identity, messages, render, taxonomy, worker
 from space.envs import Settings
 from space.populate import Board
 from space.prepared import Prepared
-from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, STATED_ONLY, Filters, View, counts, last_updated,
-                           numbers)
+from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, STATED_ONLY, Filters, Row, View, counts,
+                           last_updated, numbers)
 from space.scoring import KeyInfo, temporary_folder
 from space.storage import Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
@@ -40,6 +42,35 @@ DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
 #: What the page accepts as a prediction file (the API takes any name: the scorer reads the content).
 PREDICTION_SUFFIXES = (".jsonl", ".json")
+
+
+@dataclass(frozen=True)
+class Table:
+    """The board's table for one set of controls: the shown rows in order and the line above them. Display
+    records are made per page (`records`), so a request for 500 of 10,000 rows formats 500."""
+
+    prepared: Prepared
+    shown: View
+    order: list[Row]
+    line: str
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {row.id: i for i, row in enumerate(self.order)}
+
+    @cached_property
+    def _repeated(self) -> dict[str, str]:
+        return render.repeated_runs(self.order)
+
+    def position(self, row_id: str) -> int | None:
+        """Where a row is in the table (None: not shown)."""
+        return self._positions.get(row_id)
+
+    def records(self, start: int, count: int) -> list[dict]:
+        """The display records of rows `start` to `start + count` (runs of one model told apart over the whole
+        table, so a page names them as the whole table would)."""
+        return render.table_records(self.shown, self.order[start:start + count], self.prepared.record,
+                                    repeated=self._repeated)
 
 
 class Exports:
@@ -194,20 +225,20 @@ class BoardApp:
         submission's, the last selected), highlighted, when it is on the page shown; else the placeholder;
         and the page control. A table of more than MAX_PAGE_ROWS rows is shown a page at a time: `page`
         (None: the focus row's page, else the first)."""
-        records, names, line, shown = self._board_records(search, view, show, sort_by, sizes, types,
-                                                          setting_choices, exposures, measured, protocols,
-                                                          coverages, show_reference, columns)
-        ids = [record[render.ID_COLUMN] for record in records]
-        pages = max(1, -(-len(records) // MAX_PAGE_ROWS))
+        table = self._table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                            protocols, coverages, show_reference)
+        pages = max(1, -(-len(table.order) // MAX_PAGE_ROWS))
         if page is None:
-            page = ids.index(focus) // MAX_PAGE_ROWS + 1 if focus in ids else 1
+            page = table.position(focus) // MAX_PAGE_ROWS + 1 if table.position(focus) is not None else 1
         page = min(max(1, int(page)), pages)
         first = (page - 1) * MAX_PAGE_ROWS
-        frame = render.table_frame(records[first:first + MAX_PAGE_ROWS], names)
+        records = table.records(first, MAX_PAGE_ROWS)
+        frame = render.table_frame(records, render.table_columns(records, columns or render.DEFAULT_COLUMNS))
+        line = table.line
         if pages > 1:
-            line += f" Rows {first + 1:,}–{first + len(frame):,} of {len(records):,} (page {page} of {pages})."
+            line += f" Rows {first + 1:,}–{first + len(frame):,} of {len(table.order):,} (page {page} of {pages})."
         focus = focus if focus and focus in set(frame[render.ID_COLUMN]) else ""
-        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, shown.ranges.bands),
+        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, table.shown.ranges.bands),
                                     datatype=render.datatypes(frame), column_widths=render.column_widths(frame),
                                     visible=not frame.empty)
         page_update = gr.Number(value=page, maximum=pages, visible=pages > 1, label=f"Page (of {pages})")
@@ -236,16 +267,20 @@ class BoardApp:
             return "", gr.skip()
         return row.id, (COMPARABLE_ONLY if row.comparable else ALL_ENTRIES)
 
-    def _board_records(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                       protocols, coverages, show_reference, columns, *,
-                       bounds: bool = False) -> tuple[list[dict], list[str], str, View]:
-        """The shown rows' display records in order, the columns to show, the summary line and the view."""
+    def _table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
+               coverages, show_reference) -> Table:
+        """The shown rows in the table's order, with the line above the table (once per board generation and
+        controls: each page of the table, on screen or through the API, reuses it)."""
         prepared = self.prepared()
-        shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                             coverages, show_reference)
-        records = render.table_records(shown, prepared.ordered(shown, sort_by or "Average"), prepared.record)
-        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS, bounds=bounds)
-        return records, names, self.summary_line(shown, search, show, sort_by), shown
+
+        def build() -> Table:
+            shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
+                                 coverages, show_reference)
+            order = prepared.ordered(shown, sort_by or "Average")
+            return Table(prepared, shown, order, self.summary_line(shown, search, show, sort_by))
+        return prepared.memo(("table", *(_hashable(a) for a in (search, view, show, sort_by, sizes, types,
+                                                                 setting_choices, exposures, measured, protocols,
+                                                                 coverages, show_reference))), build)
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -260,15 +295,14 @@ class BoardApp:
         list left out selects every value. One answer holds the rows `offset` to `offset + limit` of the
         table's order (`limit` at most MAX_PAGE_ROWS); `total` is how many rows match."""
         start, count = _whole_number(offset, "offset", 0), min(_whole_number(limit, "limit", 1), MAX_PAGE_ROWS)
-        arguments = (search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-                     coverages, show_reference, columns)
-        prepared = self.prepared()
-        records, names, line, board = prepared.memo(("leaderboard", *(_hashable(a) for a in arguments)),
-                                                    lambda: self._board_records(*arguments, bounds=True))
-        page = records[start:start + count]
-        return {"headers": names, "data": [[_number_or_none(record[c]) for c in names] for record in page],
-                "display": [[values[c] for c in names] for values in (prepared.shown(r, board) for r in page)],
-                "note": line, "snapshot": prepared.snapshot(), "total": len(records), "offset": start,
+        table = self._table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                            protocols, coverages, show_reference)
+        records = table.records(start, count)
+        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS, bounds=True, drop_empty=False)
+        prepared = table.prepared
+        return {"headers": names, "data": [[_number_or_none(record[c]) for c in names] for record in records],
+                "display": [[values[c] for c in names] for values in (prepared.shown(r, table.shown) for r in records)],
+                "note": table.line, "snapshot": prepared.snapshot(), "total": len(table.order), "offset": start,
                 "limit": count}
 
     def snapshot(self) -> str:
