@@ -266,8 +266,13 @@ def rank_ranges(rows: Iterable[Row], view: str = OVERALL) -> intervals.Ranges:
 
 def ranks(rows: Iterable[Row], view: str = OVERALL) -> dict[str, int]:
     """Row id → rank among the ranked rows with numbers in this view; equal at 2 decimals = equal rank."""
-    scored = [(row.id, round(float(average), 2)) for row in rows if row.ranked
-              for average in [numbers(row, view).average] if average is not None]
+    return ranks_of([(row.id, average) for row in rows if row.ranked
+                     for average in [numbers(row, view).average] if average is not None])
+
+
+def ranks_of(averages: Sequence[tuple[str, float]]) -> dict[str, int]:
+    """Row id → rank, from the (id, average) of the ranked rows of a view (`ranks`)."""
+    scored = [(row_id, round(float(average), 2)) for row_id, average in averages]
     descending = sorted((-value for _, value in scored))
     return {row_id: 1 + bisect.bisect_left(descending, -value) for row_id, value in scored}
 
