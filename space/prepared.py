@@ -150,11 +150,10 @@ class Prepared:
             return self._views[view]
 
     def _row_facts(self, row: Row, view: str) -> _Facts:
-        """A row's facts in a view, from an earlier generation when the row did not change; call under the lock."""
+        """A row's facts in a view, from an earlier generation when the row did not change (`_still_valid`);
+        call under the lock."""
         key = (view, row.id)
-        known = self._facts.get(key) or self._earlier_facts.get(key)
-        if known is None or known.row is not row:
-            known = _facts(row, view)
+        known = self._facts.get(key) or self._earlier_facts.get(key) or _facts(row, view)
         self._facts[key] = known
         return known
 
