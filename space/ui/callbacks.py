@@ -6,9 +6,11 @@ are the callbacks the tabs wire up (so each is named and callable without a brow
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +39,9 @@ SEARCH_LIMIT = 200
 #: The most rows one `/leaderboard` answer carries: Gradio walks every cell of an answer several times, so
 #: 10,000 rows took ~0.8 s of CPU per call (and any caller could ask for that); `offset` pages on.
 MAX_PAGE_ROWS = 500
+#: The most entries the Charts tab's radar picker lists (the best of the selection; a dropdown of 10,000
+#: names is neither usable nor cheap to send with every page load).
+PICKER_LIMIT = 500
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
@@ -76,14 +81,33 @@ class Table:
 class Exports:
     """Downloads in one private folder per app (mkdtemp: unpredictable name, mode 0700, removed at exit),
     named by content hash and pruned to the newest few. Another local user can neither predict nor
-    plant a file there, and each download is written afresh, so only the real table is ever served."""
+    plant a file there, and a file is written from the table it is asked for (once per table object,
+    while it exists), so only the real table is ever served."""
 
     KEEP = 20
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or temporary_folder("mmad-board-exports-")
+        #: (id of a table, format) → (the table, its file): the board builds a view's table once per generation
+        #: (`BoardApp._plain_table`), and each page load asks for its files again (0.5 s at 10,000 rows).
+        self._written: OrderedDict[tuple[int, str], tuple[pd.DataFrame, Path]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def write(self, frame: pd.DataFrame, fmt: str) -> str:
+        with self._lock:
+            known = self._written.get((id(frame), fmt))
+        if known is not None and known[0] is frame:
+            with contextlib.suppress(OSError):
+                os.utime(known[1])  # newest again, so pruning keeps it
+                return str(known[1])
+        path = self._write(frame, fmt)
+        with self._lock:
+            self._written[(id(frame), fmt)] = (frame, path)
+            while len(self._written) > self.KEEP:
+                self._written.popitem(last=False)
+        return str(path)
+
+    def _write(self, frame: pd.DataFrame, fmt: str) -> Path:
         if fmt == "csv":
             data = frame.to_csv(index=False).encode("utf-8")
         else:
@@ -97,7 +121,7 @@ class Exports:
         for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
-        return str(path)
+        return path
 
 
 def _mtime(path: Path) -> float:
@@ -151,14 +175,17 @@ def wrong_file_type(path: str) -> str:
             f"`.json`; this one is `{messages.for_page(messages.prefix(suffix, 12))}`. Choose another file.")
 
 
-def scope_line(shown: View, search: str, show: str, entries: int) -> str:
-    """What the Charts tab draws: the Leaderboard tab's search, view, Show choice and filters, said."""
+def scope_line(shown: View, search: str, show: str, entries: int, listed: int | None = None) -> str:
+    """What the Charts tab draws: the Leaderboard tab's search, view, Show choice and filters, said (and,
+    when the radar's picker lists only the `listed` best of the `entries`, that too)."""
     parts = [f"view **{render.escape_markdown(shown.view)}**", f"show **{render.escape_markdown(show)}**"]
     if search:
         quoted = search if len(search) <= 60 else search[:60] + "…"
         parts.insert(0, f"search “{render.escape_markdown(quoted)}”")
+    shortened = (f" The radar's picker lists the {listed:,} best; search the board for others."
+                 if listed is not None and listed < entries else "")
     return (f"Charts of the **Leaderboard** tab's selection ({plural(entries, 'entry', 'entries')}): "
-            f"{', '.join(parts)} and its filters. Change them there.")
+            f"{', '.join(parts)} and its filters. Change them there.{shortened}")
 
 
 class BoardApp:
@@ -349,19 +376,28 @@ class BoardApp:
                coverages, show_reference, columns, chosen, keep_empty: bool = False):
         """Bar and radar for the Leaderboard tab's selection, and a line saying which selection that is;
         the radar keeps the picked models still in view (at most RADAR_LIMIT), else the top 4
-        (`keep_empty`: the user just emptied the picker, so show the empty state instead)."""
-        shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                             coverages, show_reference)
-        entries = [r for r in shown.rows if r.status != "reference"]
-        picker = charts_module.choices(entries)
-        names = {value: name for name, value in picker}
-        kept = [c for c in (chosen or []) if c in names][:charts_module.RADAR_LIMIT]
-        if not kept and not keep_empty:
-            kept = [v for _, v in picker[:4]]
-        references = [r for r in self.board.reported if r.status == "reference"] if show_reference is not False else []
-        return (charts_module.bar_figure(shown, references),
-                charts_module.radar_figure(entries, kept, shown.view, names),
-                gr.Dropdown(choices=picker, value=kept), scope_line(shown, search, show, len(entries)))
+        (`keep_empty`: the user just emptied the picker, so show the empty state instead). The picker lists
+        the PICKER_LIMIT best entries of the selection (a search narrows it to others). Computed once per
+        board generation and arguments: every page load asks for the default view's charts."""
+        controls = (search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,
+                    show_reference)
+
+        def compute() -> tuple:
+            shown = self.current(*controls)
+            entries = [r for r in shown.rows if r.status != "reference"]
+            picker = charts_module.choices(entries)[:PICKER_LIMIT]
+            names = {value: name for name, value in picker}
+            kept = [c for c in (chosen or []) if c in names][:charts_module.RADAR_LIMIT]
+            if not kept and not keep_empty:
+                kept = [v for _, v in picker[:4]]
+            references = ([r for r in self.board.reported if r.status == "reference"]
+                          if show_reference is not False else [])
+            return (charts_module.bar_figure(shown, references),
+                    charts_module.radar_figure(entries, kept, shown.view, names), picker, kept,
+                    scope_line(shown, search, show, len(entries), len(picker)))
+        bar, radar, picker, kept, line = self.prepared().memo(
+            ("charts", *(_hashable(c) for c in (*controls, chosen)), keep_empty), compute)
+        return bar, radar, gr.Dropdown(choices=picker, value=kept), line
 
     def export(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,

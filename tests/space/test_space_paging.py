@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from space import render
@@ -64,3 +68,31 @@ def test_a_short_table_has_no_page_control(app, monkeypatch):
     monkeypatch.setattr(callbacks, "MAX_PAGE_ROWS", 10_000)
     ids, note, _, control = _page(app)
     assert control.visible is False and "(page " not in note and len(ids) > PAGE
+
+
+def test_the_radar_picker_lists_the_best_of_a_long_selection_and_says_so(app, monkeypatch):
+    monkeypatch.setattr(callbacks, "PICKER_LIMIT", 5)
+    _, _, picker, line = app.charts("", "All sources", ALL_ENTRIES, "Average", None, None, None, None, None, None,
+                                    None, True, None, None)
+    listed = [value for _, value in picker.choices]
+    entries = [r for r in app.current("", "All sources", ALL_ENTRIES, None, None, None, None, None, None, None,
+                                      True).rows if r.status != "reference"]
+    best = sorted(entries, key=lambda r: -(r.average or 0))[:5]
+    assert listed == [r.id for r in best] and picker.value == listed[:4]
+    assert f"({len(entries)} entries)" in line and "picker lists the 5 best" in line
+
+
+def test_a_download_is_served_again_while_its_file_exists_and_rewritten_when_pruned(tmp_path):
+    exports = callbacks.Exports(tmp_path / "exports")
+    table = pd.DataFrame({"model": ["a", "b"], "average": [1.5, None]})
+    first = exports.write(table, "json")
+    assert exports.write(table, "json") == first and json.loads(Path(first).read_text()) == [
+        {"model": "a", "average": 1.5}, {"model": "b", "average": None}]
+    for i in range(callbacks.Exports.KEEP + 3):  # other views' downloads push it out of the folder
+        exports.write(pd.DataFrame({"model": [f"m{i}"]}), "csv")
+    assert not Path(first).exists()
+    again = exports.write(table, "json")
+    assert again == first and Path(again).exists()  # written again, under its content's name
+    assert json.loads(Path(again).read_text())[1] == {"model": "b", "average": None}
+    changed = table.assign(average=[2.5, None])  # the next generation's table: a file of its own
+    assert exports.write(changed, "json") != again
