@@ -49,7 +49,7 @@ _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong
 #: Module → the test files that guard it (kept narrow so that one module runs in minutes on 2 cores).
 MODULES: dict[str, list[str]] = {
     "space/taxonomy.py": _SPACE,
-    "space/populate.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
+    "space/populate.py": [*_SPACE, "tests/space/test_board_guarantees.py", "tests/space/test_space_index.py"],
     "space/ranking.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
     "space/render.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
     "space/charts.py": ["tests/space/test_space_charts.py"],

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import intervals, render
@@ -250,3 +251,33 @@ class Prepared:
         if found is None:
             found = cache.shown[row_id] = display_values(record)
         return found
+
+
+@dataclass(frozen=True)
+class Table:
+    """The board's table for one set of controls (`space.ui.callbacks.BoardApp._table`): the shown rows in
+    order and the line above them. Display records are made per page (`records`), so a request for 500 of
+    10,000 rows formats 500."""
+
+    prepared: Prepared
+    shown: View
+    order: list[Row]
+    line: str
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {row.id: i for i, row in enumerate(self.order)}
+
+    @cached_property
+    def _repeated(self) -> dict[str, str]:
+        return render.repeated_runs(self.order)
+
+    def position(self, row_id: str) -> int | None:
+        """Where a row is in the table (None: not shown)."""
+        return self._positions.get(row_id)
+
+    def records(self, start: int, count: int) -> list[dict]:
+        """The display records of rows `start` to `start + count` (runs of one model told apart over the whole
+        table, so a page names them as the whole table would)."""
+        return render.table_records(self.shown, self.order[start:start + count], self.prepared.record,
+                                    repeated=self._repeated)

@@ -11,8 +11,6 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import gradio as gr
@@ -24,9 +22,9 @@ from space import charts as charts_module
 from space import identity, messages, render, taxonomy, worker
 from space.envs import Settings
 from space.populate import Board
-from space.prepared import Prepared
-from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, STATED_ONLY, Filters, Row, View, counts,
-                           last_updated, numbers)
+from space.prepared import Prepared, Table
+from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, STATED_ONLY, Filters, View, counts, last_updated,
+                           numbers)
 from space.scoring import KeyInfo, temporary_folder
 from space.storage import Store
 from space.submit import DEFAULT_SETTING, DEFAULT_TRAINING_EXPOSURE, Submitter
@@ -47,35 +45,6 @@ DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
 #: What the page accepts as a prediction file (the API takes any name: the scorer reads the content).
 PREDICTION_SUFFIXES = (".jsonl", ".json")
-
-
-@dataclass(frozen=True)
-class Table:
-    """The board's table for one set of controls: the shown rows in order and the line above them. Display
-    records are made per page (`records`), so a request for 500 of 10,000 rows formats 500."""
-
-    prepared: Prepared
-    shown: View
-    order: list[Row]
-    line: str
-
-    @cached_property
-    def _positions(self) -> dict[str, int]:
-        return {row.id: i for i, row in enumerate(self.order)}
-
-    @cached_property
-    def _repeated(self) -> dict[str, str]:
-        return render.repeated_runs(self.order)
-
-    def position(self, row_id: str) -> int | None:
-        """Where a row is in the table (None: not shown)."""
-        return self._positions.get(row_id)
-
-    def records(self, start: int, count: int) -> list[dict]:
-        """The display records of rows `start` to `start + count` (runs of one model told apart over the whole
-        table, so a page names them as the whole table would)."""
-        return render.table_records(self.shown, self.order[start:start + count], self.prepared.record,
-                                    repeated=self._repeated)
 
 
 class Exports:
