@@ -26,7 +26,7 @@ holding an entry only where the result holds a number. `Interval` is a (low, hig
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
@@ -197,20 +197,17 @@ def reported_interval(result: Mapping[str, Any], *, questions: float | None = mm
     return intervals["average"] if intervals else None
 
 
-def verified_intervals(result: Mapping[str, Any],
-                       pair: Callable[[Iterable[float]], tuple[float, float]] = Interval._make) -> Intervals | None:
+def verified_intervals(result: Mapping[str, Any]) -> Intervals | None:
     """`Intervals` of a scored result (one protocol's dict from `eval.score`), read from the
-    image-level bootstrap it stores; None when it was scored without one. `pair` makes each interval
-    from its (low, high): `tuple` keeps plain pairs, which orjson writes natively (the board digests
-    every row; `space.intervals.pick` makes them `Interval`s when read)."""
+    image-level bootstrap it stores; None when it was scored without one."""
     boot = result.get("bootstrap")
     if not boot:
         return None
-    sources = {source: {"average": pair(row["average"]),
-                        "subtasks": {t: pair(bounds) for t, bounds in row.get("subtasks", {}).items()}}
+    sources = {source: {"average": Interval(*row["average"]),
+                        "subtasks": {t: Interval(*pair) for t, pair in row.get("subtasks", {}).items()}}
                for source, row in boot.get("sources", {}).items()}
-    return {"average": pair((boot["low"], boot["high"])),
-            "subtasks": {t: pair(bounds) for t, bounds in boot.get("subtasks", {}).items()},
+    return {"average": Interval(boot["low"], boot["high"]),
+            "subtasks": {t: Interval(*pair) for t, pair in boot.get("subtasks", {}).items()},
             "sources": sources}
 
 

@@ -66,7 +66,7 @@ def blob_id(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def _averages(part: Mapping) -> dict:
+def averages(part: Mapping) -> dict:
     """A strict result or bootstrap without its per-subtask numbers: per source, only the average."""
     kept = {k: v for k, v in part.items() if k not in ("sources", "subtasks")}
     if isinstance(part.get("sources"), Mapping):
@@ -77,9 +77,9 @@ def _averages(part: Mapping) -> dict:
 
 def _strict(part: Mapping) -> dict:
     """The strict protocol is shown by its averages (overall and per source) and their intervals."""
-    kept = _averages({k: part[k] for k in (*STRICT_KEPT, "sources") if k in part})
+    kept = averages({k: part[k] for k in (*STRICT_KEPT, "sources") if k in part})
     if isinstance(part.get("bootstrap"), Mapping):
-        kept["bootstrap"] = _averages(part["bootstrap"])
+        kept["bootstrap"] = averages(part["bootstrap"])
     return kept
 
 
