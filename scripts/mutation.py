@@ -78,7 +78,8 @@ MODULES: dict[str, list[str]] = {
     "mmad/vlmevalkit.py": ["tests/integrations/test_vlmevalkit.py",
                            "tests/integrations/test_mutation_gaps_vlmevalkit.py", "tests/data/test_cli_fuzz.py"],
     "integrations/lmms_eval/mmad/utils.py": ["tests/integrations/test_lmms_eval_task.py",
-                                             "tests/integrations/test_lmms_eval_runs.py"],
+                                             "tests/integrations/test_lmms_eval_runs.py",
+                                             "tests/integrations/test_mutation_gaps_lmms_utils.py"],
     "mmad_dataset.py": ["tests/data"],
 }
 #: mutmut's exit codes per mutant (as in `mutmut.stats`) → what the report calls them; a crash is a kill.

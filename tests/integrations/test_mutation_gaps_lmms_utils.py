@@ -140,25 +140,39 @@ def test_a_windows_path_of_the_query_image_still_gives_the_exports_folder():
     image = SimpleNamespace(filename="C:\\data\\MMAD-hub\\VisA\\candle\\test\\bad\\000.JPG")
     doc = {"image": image, "image_path": "VisA/candle/test/bad/000.JPG", "question_id": "VisA/candle#0"}
     assert str(utils.dataset_root(doc)) == "C:\\data\\MMAD-hub\\"
-    stray = {**doc, "image": SimpleNamespace(filename="x" * 500 + ".png")}
+
+
+@pytest.mark.parametrize("image, shown", [(None, ""), (SimpleNamespace(), ""), (SimpleNamespace(filename=None), ""),
+                                          (SimpleNamespace(filename="/x/" + "y" * 500 + ".png"), "/x/" + "y" * 197)])
+def test_a_query_image_not_read_from_the_export_is_a_bounded_error(image, shown):
+    """Images decoded from bytes (or not decoded) carry no file name: the export's folder is unknown."""
+    doc = {"image": image, "image_path": "VisA/candle/test/bad/000.JPG", "question_id": "VisA/candle#0"}
     with pytest.raises(utils.MMADError) as refused:
-        utils.dataset_root(stray)
-    assert len(str(refused.value)) < 400 and str(refused.value).startswith("question VisA/candle#0: its image")
+        utils.dataset_root(doc)
+    assert str(refused.value) == (f"question VisA/candle#0: its image was not read from a file of the export "
+                                  f"(got {shown!r}); point dataset_path at an `mmad export` folder or Hub id")
 
 
-def test_the_same_folder_copied_elsewhere_is_read_from_its_new_place(docs, tiny_export, tmp_path):
-    """The image store and the domain knowledge are per export folder, not one for the process."""
-    copy = tmp_path / "copy"
-    shutil.copytree(tiny_export, copy)
-    knowledge = json.loads((copy / "domain_knowledge.json").read_text(encoding="utf-8"))
-    for categories in knowledge.values():
-        for entry in categories.values():
-            for name in entry:
-                entry[name] = "Copied knowledge."
-    (copy / "domain_knowledge.json").write_text(json.dumps(knowledge), encoding="utf-8")
+def test_the_domain_knowledge_file_is_read_only_when_asked_and_per_export(docs, tiny_export, tmp_path):
+    """The image store and the domain knowledge are per export folder, not one for the process; a
+    damaged domain_knowledge.json stops only the settings that show it."""
     from datasets import load_dataset
 
-    moved = load_dataset(str(copy), "all", split="test")[0]
+    copies = {}
+    for name, text in (("copy", None), ("broken", "{not json")):
+        copies[name] = tmp_path / name
+        shutil.copytree(tiny_export, copies[name])
+        knowledge = json.loads((copies[name] / "domain_knowledge.json").read_text(encoding="utf-8"))
+        for categories in knowledge.values():
+            for entry in categories.values():
+                for field in entry:
+                    entry[field] = "Copied knowledge."
+        (copies[name] / "domain_knowledge.json").write_text(text or json.dumps(knowledge), encoding="utf-8")
+    moved, broken = (load_dataset(str(copies[name]), "all", split="test", cache_dir=str(tmp_path / f"hf_{name}"))[0]
+                     for name in ("copy", "broken"))
     settings = {"setting": "0-shot", "domain_knowledge": True}
     assert "Copied knowledge." not in utils.doc_to_text(docs[0], settings)
     assert "Copied knowledge." in utils.doc_to_text(moved, settings)
+    assert utils.doc_to_text(broken, {"setting": "0-shot"}) == utils.doc_to_text(docs[0], {"setting": "0-shot"})
+    with pytest.raises(utils.MMADError, match="domain_knowledge.json"):
+        utils.doc_to_text(broken, settings)
