@@ -76,9 +76,12 @@ MODULES: dict[str, list[str]] = {
     "mmad/publish.py": ["tests/data/test_publish.py", "tests/data/test_publish_download_limits.py"],
     "mmad/export.py": ["tests/data/test_export.py", "tests/data/test_builder.py"],
     "mmad/vlmevalkit.py": ["tests/integrations/test_vlmevalkit.py",
-                           "tests/integrations/test_mutation_gaps_vlmevalkit.py", "tests/data/test_cli_fuzz.py"],
+                           "tests/integrations/test_mutation_gaps_vlmevalkit.py", "tests/data/test_cli_fuzz.py",
+                           # runs the installed `mmad validate`, never the copy's vlmevalkit
+                           "--deselect", "tests/data/test_cli_fuzz.py::test_the_installed_entry_point_exits_2_in_one_line"],
     "integrations/lmms_eval/mmad/utils.py": ["tests/integrations/test_lmms_eval_task.py",
-                                             "tests/integrations/test_lmms_eval_runs.py"],
+                                             "tests/integrations/test_lmms_eval_runs.py",
+                                             "tests/integrations/test_mutation_gaps_lmms_utils.py"],
     "mmad_dataset.py": ["tests/data"],
 }
 #: mutmut's exit codes per mutant (as in `mutmut.stats`) → what the report calls them; a crash is a kill.
