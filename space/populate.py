@@ -136,6 +136,11 @@ class Board:
         self._seen: tuple = ()
         self._lock = threading.Lock()
         self.reload()
+        # What the app holds at start (10,000 rows: about a million objects) leaves the collector's generations
+        # (`gc.freeze`; reference counting still frees them), else the first requests' allocations re-scan it
+        # (1 of the 1.6 s the first request took at 10,000 rows). Only here: at start no request is in flight
+        # whose garbage cycles would be frozen with it, and later reloads change a shard's rows at a time.
+        gc.freeze()
         if verify:
             threading.Thread(target=self._verify_in_background, name="board-index-check", daemon=True).start()
 
@@ -150,10 +155,7 @@ class Board:
         """Read the store's index again (start-up, refresh, after a re-score, after another writer).
 
         The cyclic collector is paused meanwhile: 10,000 rows are about a million small objects, none
-        in a cycle, and each collection the allocations trigger re-scans the whole heap (`eval.gc_pause`).
-        Afterwards they are frozen (`gc.freeze`: left out of every later collection, still freed by
-        reference counting), else each request's allocations re-scan them again (1 of the 1.6 s the
-        first request took at 10,000 rows)."""
+        in a cycle, and each collection the allocations trigger re-scans the whole heap (`eval.gc_pause`)."""
         seen = self.store.generation()
         stored = self.store.summaries()
         before = {s.id: (s, row) for s, row in zip(self.stored, self.verified)}
@@ -161,7 +163,6 @@ class Board:
         with self._lock:
             self.stored, self.verified, self._seen = stored, rows, seen
             self.generation += 1
-        gc.freeze()
 
     @staticmethod
     def _same_row(before: tuple[Stored, Row] | None, stored: Stored) -> Row | None:
