@@ -62,3 +62,110 @@ def test_export_progress_bars_name_what_they_count(small_root, report, tmp_path,
     assert "copying images: 100%" in err and f"{summary.files}/{summary.files}" in err and "file/s" in err
     assert "writing metadata: 100%" in err and f"{len(summary.configs)}/{len(summary.configs)}" in err
     assert "config/s" in err
+
+
+# --- one export checked file by file, in-process (the shared `exported` fixture is built once per session,
+# so only the first test using it exercises the exporter under a mutation run) ------------------------------
+
+SOURCE_CONFIG = {"DS-MVTec": "ds_mvtec", "MVTec-LOCO": "mvtec_loco", "VisA": "visa", "GoodsAD": "goodsad"}
+#: The image columns of a row and the text column holding each one's path.
+PATH_OF_IMAGE = {"image": "image_path", "template_image": "template_path",
+                 "similar_template_image": "similar_template_path", "mask": "mask_path"}
+
+
+@pytest.fixture
+def damaged_root(small_root: Path, tmp_path: Path) -> tuple[Path, set[str]]:
+    """A copy of the root with a non-ASCII question, a lost normal query image, a lost mask, and every
+    MVTec-AD file (DS-MVTec's templates) gone; those lost files."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    raw = json.loads((root / "mmad.json").read_text(encoding="utf-8"))
+    key = next(iter(raw))
+    raw[key]["conversation"][0]["Question"] = "Is the part at 90° défective?"
+    (root / "mmad.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    lost = {p.relative_to(root).as_posix() for p in (root / "MVTec-AD").rglob("*") if p.is_file()}
+    shutil.rmtree(root / "MVTec-AD")
+    normal = next(k for k in raw if "/good/" in k and k.startswith("VisA/"))
+    masked = next(k for k, entry in raw.items() if entry["mask_path"] and k.startswith("GoodsAD/"))
+    mask = "/".join(masked.split("/")[:2]) + "/" + raw[masked]["mask_path"]
+    for rel in (normal, mask):
+        (root / rel).unlink()
+    return root, lost | {normal, mask}
+
+
+def _front_matter(card: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(card.split("---\n")[1])
+
+
+def test_lenient_export_writes_every_file_from_the_rows(damaged_root, tmp_path, monkeypatch):
+    import hashlib
+    import io
+
+    import pyarrow.parquet as pq
+    from test_export import _expected_rows
+
+    # A machine whose locale is not UTF-8 (Windows' cp1252, a POSIX locale): text files must still be UTF-8.
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, stacklevel=2: encoding or "ascii")
+    root, lost = damaged_root
+    out = tmp_path / "out"
+    summary = export_root(root, out, report=check_root(root, lenient=True))
+    rows = _expected_rows(root)
+    assert sorted(summary.missing) == sorted(lost)
+
+    # metadata: declared types, one row per question of the config, null file names for lost files
+    for config, count in summary.configs.items():
+        table = pq.read_table(out / f"metadata-{config}.parquet")
+        expected = [row for row in _expected_rows(root, config)]
+        assert count == len(expected) and table.num_rows == count
+        assert table.column_names == [*mm.TEXT_COLUMNS, "file_name", "template_image_file_name",
+                                      "similar_template_image_file_name", "mask_file_name"]
+        assert {field.name: str(field.type) for field in table.schema} == {
+            name: "bool" if name == "is_normal" else "string" for name in table.column_names}
+        got = table.to_pylist()
+        assert [{c: r[c] for c in mm.TEXT_COLUMNS} for r in got] == expected
+        for row, written in zip(expected, got):
+            for image, path in PATH_OF_IMAGE.items():
+                name = "file_name" if image == "image" else f"{image}_file_name"
+                assert written[name] == (row[path] if row[path] and row[path] not in lost else None)
+
+    # the card's configs: each config's metadata file and the folders of the files its rows show
+    configs = _front_matter((out / "README.md").read_text(encoding="utf-8"))["configs"]
+    assert [c["config_name"] for c in configs] == list(summary.configs)
+    for entry in configs:
+        config = entry["config_name"]
+        shown = {row[path] for row in _expected_rows(root, config) for path in PATH_OF_IMAGE.values()
+                 if row[path] and row[path] not in lost}
+        folders = [f for f in ("DS-MVTec", "MVTec-AD", "MVTec-LOCO", "VisA", "GoodsAD")
+                   if any(p.startswith(f + "/") for p in shown)]
+        assert entry == {"config_name": config, **({"default": True} if config == "all" else {}),
+                         "data_files": [{"split": "test", "path": [f"metadata-{config}.parquet",
+                                                                   *(f"{f}/**" for f in folders)]}],
+                         "drop_labels": True, "metadata_filenames": [f"metadata-{config}.parquet"]}
+    assert "MVTec-AD/**" not in str(configs)
+
+    # the answer key: the rows, as readable UTF-8 text
+    key_text = (out / mm.ANSWER_KEY_FILE).read_bytes().decode("utf-8")
+    assert "Is the part at 90° défective?" in key_text
+    assert [json.loads(line) for line in key_text.splitlines()] == rows
+
+    # errata: the hash of mmad.json, the known wrong images with their questions, what was missing
+    errata = json.loads((out / "errata.json").read_text(encoding="utf-8"))
+    known = {}
+    for row in rows:
+        if row["image_path"] in mm.KNOWN_ISSUES:
+            known.setdefault(row["image_path"], []).append(row["question_id"])
+    assert known, "the synthetic root must hold a known wrong image for this test to mean much"
+    assert errata == {
+        "mmad_json_sha256": hashlib.sha256((root / "mmad.json").read_bytes()).hexdigest(),
+        "known_images": [{"image_path": k, "issue": mm.KNOWN_ISSUES[k], "question_ids": ids} for k, ids in known.items()],
+        "known_questions": [{"question_id": r["question_id"], "image_path": r["image_path"],
+                             "question_type": r["question_type"], "issue": r["known_issue"]}
+                            for r in rows if (r["image_path"], r["question_type"]) in mm.KNOWN_QUESTION_ISSUES],
+        "known_subtasks": [{"subtask": s, "issue": text} for s, text in mm.KNOWN_SUBTASK_ISSUES.items()],
+        "missing_files": summary.missing}
+    for name in mm.ROOT_TEXT_FILES:
+        assert (out / name).read_bytes() == (root / name).read_bytes()
