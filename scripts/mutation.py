@@ -129,11 +129,16 @@ def _scratch_copy(destination: Path) -> None:
 
 
 def _configure(copy: Path, module: str, tests: list[str]) -> None:
-    """mutmut's settings for one module, appended to the copy's pyproject.toml."""
+    """mutmut's settings for one module, appended to the copy's pyproject.toml.
+
+    A mutant's wall-clock limit is (its tests' durations + `timeout_constant`) x `timeout_multiplier`: the
+    constant pays for what the per-test durations leave out (pytest's start, session fixtures) so that a
+    loaded machine does not turn a slow survivor of a 0.1 s test into a "timeout"."""
     top = module.split("/")[0]
     others = sorted(p.name for p in copy.iterdir() if p.name not in (top, "mutants", "pyproject.toml"))
     settings = {"source_paths": [top], "only_mutate": [module], "also_copy": others,
                 "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"], "timeout_multiplier": 5.0,
+                "timeout_constant": 10.0,
                 "pytest_add_cli_args_test_selection": tests}
     lines = ["", "[tool.mutmut]", *(f"{name} = {json.dumps(value)}" for name, value in settings.items())]
     with (copy / "pyproject.toml").open("a", encoding="utf-8") as handle:
