@@ -84,7 +84,8 @@ MODULES: dict[str, list[str]] = {
                            "tests/integrations/test_mutation_gaps_vlmevalkit.py", "tests/data/test_cli_fuzz.py"],
     "integrations/lmms_eval/mmad/utils.py": ["tests/integrations/test_lmms_eval_task.py",
                                              "tests/integrations/test_lmms_eval_runs.py"],
-    "mmad_dataset.py": ["tests/data"],
+    "mmad_dataset.py": ["tests/data/test_mutation_gaps_mmad_dataset.py", "tests/data/test_builder.py",
+                        "tests/data/test_errata.py"],
 }
 #: mutmut's exit codes per mutant (as in `mutmut.stats`) → what the report calls them; a crash is a kill.
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 35: "suspicious",
