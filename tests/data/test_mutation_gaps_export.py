@@ -84,6 +84,12 @@ def damaged_root(small_root: Path, tmp_path: Path) -> tuple[Path, set[str]]:
     raw = json.loads((root / "mmad.json").read_text(encoding="utf-8"))
     key = next(iter(raw))
     raw[key]["conversation"][0]["Question"] = "Is the part at 90° défective?"
+    # a template one folder above another one's (exported after it: its folder exists by then)
+    visa = next(k for k in raw if k.startswith("VisA/"))
+    deeper = raw[visa]["random_templates"][0]
+    shallower = deeper.rsplit("/", 2)[0] + "/extra.JPG"
+    shutil.copyfile(root / deeper, root / shallower)
+    raw[visa]["random_templates"].append(shallower)
     (root / "mmad.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     lost = {p.relative_to(root).as_posix() for p in (root / "MVTec-AD").rglob("*") if p.is_file()}
     shutil.rmtree(root / "MVTec-AD")
@@ -153,7 +159,8 @@ def test_lenient_export_writes_every_file_from_the_rows(damaged_root, tmp_path, 
     assert [json.loads(line) for line in key_text.splitlines()] == rows
 
     # errata: the hash of mmad.json, the known wrong images with their questions, what was missing
-    errata = json.loads((out / "errata.json").read_text(encoding="utf-8"))
+    errata_text = (out / "errata.json").read_text(encoding="utf-8")
+    errata = json.loads(errata_text)
     known = {}
     for row in rows:
         if row["image_path"] in mm.KNOWN_ISSUES:
@@ -167,5 +174,18 @@ def test_lenient_export_writes_every_file_from_the_rows(damaged_root, tmp_path, 
                             for r in rows if (r["image_path"], r["question_type"]) in mm.KNOWN_QUESTION_ISSUES],
         "known_subtasks": [{"subtask": s, "issue": text} for s, text in mm.KNOWN_SUBTASK_ISSUES.items()],
         "missing_files": summary.missing}
+    assert errata_text == json.dumps(errata, indent=1) + "\n", "errata.json is read by people: one item a line"
     for name in mm.ROOT_TEXT_FILES:
         assert (out / name).read_bytes() == (root / name).read_bytes()
+
+
+def test_export_checks_the_root_itself_copies_by_default_and_is_lenient_only_when_asked(damaged_root, tmp_path):
+    root, lost = damaged_root
+    with pytest.raises(mm.MMADFormatError, match=r"referenced file\(s\) missing from the root"):
+        export_root(root, tmp_path / "strict")
+    assert not (tmp_path / "strict").exists()
+    summary = export_root(root, tmp_path / "lenient", lenient=True)
+    assert sorted(summary.missing) == sorted(lost)
+    some = next(p for p in sorted((root / "VisA").rglob("*")) if p.is_file())
+    copied = tmp_path / "lenient" / some.relative_to(root)
+    assert copied.read_bytes() == some.read_bytes() and copied.stat().st_ino != some.stat().st_ino
