@@ -19,7 +19,6 @@ import pytest
 import mmad_dataset as mm
 from mmad import publish as pub
 from mmad.card import with_repo_id
-from mmad.export import export_root
 
 REPO = "org/MMAD"
 LFS_SUFFIXES = (".parquet", ".png", ".jpg", ".jpeg", ".zip")
@@ -96,10 +95,9 @@ def hub(monkeypatch) -> PythonHub:
 
 
 @pytest.fixture
-def export(small_root, tmp_path) -> Path:
-    out = tmp_path / "export"
-    export_root(small_root, out)
-    return out
+def export(exported, tmp_path) -> Path:
+    """A copy of the session's export of the synthetic root, free to change."""
+    return Path(shutil.copytree(exported.out, tmp_path / "export"))
 
 
 def _files(folder: Path) -> dict[str, bytes]:
