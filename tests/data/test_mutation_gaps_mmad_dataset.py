@@ -370,15 +370,20 @@ def test_the_builder_is_made_once_and_builds_a_config(tmp_path, monkeypatch):
         "conversation": ENTRY["conversation"][:1]}}, files + ["GoodsAD/drink_can/test/good/000.jpg"])
     from PIL import Image
 
-    for rel in files:
+    for rel in [*files, "GoodsAD/drink_can/test/good/000.jpg"]:
         Image.new("RGB", (4, 4)).save(root / rel, format="PNG")
-    builder = builder_class(config_name="defect_localization", data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+    builder = builder_class(config_name="anomaly_discrimination", data_dir=str(root), cache_dir=str(tmp_path / "cache"))
     assert builder.info.description == "MMAD: multimodal LLMs as industrial inspectors (ICLR 2025)."
     assert (builder.info.homepage, builder.info.license) == ("https://github.com/jam-cc/MMAD", "cc-by-nc-sa-4.0")
     assert builder.info.features == mm.features()
     builder.download_and_prepare()
-    [row] = builder.as_dataset(split="test")
-    assert row["question_id"] == f"{KEY}#1" and row["E"] == "None" and row["mask"].size == (4, 4)
+    defect, good = builder.as_dataset(split="test")
+    assert defect["question_id"] == f"{KEY}#0" and defect["B"] == "No." and defect["mask"].size == (4, 4)
+    assert good["question_id"] == "GoodsAD/drink_can/test/good/000.jpg#0" and good["image"] is not None
+    assert good["mask"] is None and good["template_image"] is None and good["similar_template_image"] is None
+    other = builder_class(config_name="defect_localization", data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+    other.download_and_prepare()
+    assert other.as_dataset(split="test")["question_id"] == [f"{KEY}#1"]
     assert builder_class.DEFAULT_CONFIG_NAME == "all"
     assert [c.name for c in builder_class.BUILDER_CONFIGS] == list(mm.CONFIG_NAMES)
     assert builder_class(cache_dir=str(tmp_path / "c2")).config.name == "all"

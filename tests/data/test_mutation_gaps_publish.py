@@ -94,10 +94,27 @@ def hub(monkeypatch) -> PythonHub:
     return PythonHub(monkeypatch)
 
 
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory) -> Path:
+    """A synthetic root at 0.1% scale (~150 files): publishing does not depend on the root's size."""
+    from mmad.synth import write_root
+
+    root = tmp_path_factory.mktemp("tiny") / "ALL_DATA"
+    write_root(root, scale=0.001, seed=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_export(tiny_root, tmp_path_factory) -> Path:
+    from mmad.export import export_root
+
+    return export_root(tiny_root, tmp_path_factory.mktemp("tiny-export") / "MMAD").out
+
+
 @pytest.fixture
-def export(exported, tmp_path) -> Path:
-    """A copy of the session's export of the synthetic root, free to change."""
-    return Path(shutil.copytree(exported.out, tmp_path / "export"))
+def export(tiny_export, tmp_path) -> Path:
+    """A copy of the export of the tiny root, free to change."""
+    return Path(shutil.copytree(tiny_export, tmp_path / "export"))
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -188,10 +205,8 @@ def test_a_failed_commit_is_one_line_naming_the_repo(export, hub, monkeypatch):
 
 
 @pytest.fixture
-def raw_root(small_root, tmp_path) -> Path:
-    root = tmp_path / "ALL_DATA"
-    shutil.copytree(small_root, root)
-    return root
+def raw_root(tiny_root, tmp_path) -> Path:
+    return Path(shutil.copytree(tiny_root, tmp_path / "ALL_DATA"))
 
 
 def test_a_raw_root_is_exported_beside_it_with_hard_links(raw_root, hub, capsys):
