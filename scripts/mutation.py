@@ -78,7 +78,7 @@ MODULES: dict[str, list[str]] = {
     "mmad/download.py": ["tests/data/test_mutation_gaps_download.py", *_DOWNLOAD_ZIPLESS],
     "mmad/publish.py": ["tests/data/test_mutation_gaps_publish.py",
                         "tests/data/test_publish.py::test_publish_refuses_a_root_that_fails_validation"],
-    "mmad/export.py": ["tests/data/test_mutation_gaps_export.py", "tests/data/test_export.py"],
+    "mmad/export.py": ["tests/data/test_mutation_gaps_export.py"],  # test_export.py: load_dataset, ~1 s a test
     "mmad/vlmevalkit.py": ["tests/integrations/test_vlmevalkit.py",
                            "tests/integrations/test_mutation_gaps_vlmevalkit.py", "tests/data/test_cli_fuzz.py"],
     "integrations/lmms_eval/mmad/utils.py": ["tests/integrations/test_lmms_eval_task.py",

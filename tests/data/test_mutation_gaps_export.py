@@ -16,12 +16,12 @@ from mmad.validate import check_root
 
 
 @pytest.fixture(scope="module")
-def report(small_root: Path):
-    return check_root(small_root)
+def report(tiny_root: Path):
+    return check_root(tiny_root)
 
 
 @pytest.mark.parametrize("occupant", ["file", "folder with a file"])
-def test_export_refuses_an_occupied_target_and_leaves_it_alone(small_root, report, tmp_path, occupant):
+def test_export_refuses_an_occupied_target_and_leaves_it_alone(tiny_root, report, tmp_path, occupant):
     out = tmp_path / "out"
     if occupant == "file":
         out.write_text("mine")
@@ -29,7 +29,7 @@ def test_export_refuses_an_occupied_target_and_leaves_it_alone(small_root, repor
         out.mkdir()
         (out / "keep.txt").write_text("mine")
     with pytest.raises(mm.MMADError, match=r"out: already exists and is not an empty folder; choose a new or empty"):
-        export_root(small_root, out, report=report)
+        export_root(tiny_root, out, report=report)
     if occupant == "file":
         assert out.read_text() == "mine"
     else:
@@ -37,27 +37,27 @@ def test_export_refuses_an_occupied_target_and_leaves_it_alone(small_root, repor
 
 
 @pytest.mark.parametrize("target", ["empty folder", "new nested folder"])
-def test_export_writes_into_an_empty_or_new_nested_folder(small_root, report, tmp_path, target):
+def test_export_writes_into_an_empty_or_new_nested_folder(tiny_root, report, tmp_path, target):
     out = tmp_path / "a" / "b" / "MMAD"
     if target == "empty folder":
         out.mkdir(parents=True)
-    summary = export_root(small_root, out, report=report)
+    summary = export_root(tiny_root, out, report=report)
     assert (out / "README.md").is_file() and summary.out == out
 
 
-def test_export_reports_the_files_and_bytes_it_copied(small_root, report, tmp_path):
-    summary = export_root(small_root, tmp_path / "out", report=report)
+def test_export_reports_the_files_and_bytes_it_copied(tiny_root, report, tmp_path):
+    summary = export_root(tiny_root, tmp_path / "out", report=report)
     images = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.parent != tmp_path / "out"]
     assert summary.files == len(images)
     assert summary.image_bytes == sum(p.stat().st_size for p in images)
-    assert summary.image_bytes == sum((small_root / p.relative_to(tmp_path / "out")).stat().st_size for p in images)
+    assert summary.image_bytes == sum((tiny_root / p.relative_to(tmp_path / "out")).stat().st_size for p in images)
     assert summary.missing == []
 
 
-def test_export_progress_bars_name_what_they_count(small_root, report, tmp_path, capsys):
-    export_root(small_root, tmp_path / "quiet", report=report)
+def test_export_progress_bars_name_what_they_count(tiny_root, report, tmp_path, capsys):
+    export_root(tiny_root, tmp_path / "quiet", report=report)
     assert capsys.readouterr().err == ""
-    summary = export_root(small_root, tmp_path / "loud", report=report, progress=True)
+    summary = export_root(tiny_root, tmp_path / "loud", report=report, progress=True)
     err = capsys.readouterr().err
     assert "copying images: 100%" in err and f"{summary.files}/{summary.files}" in err and "file/s" in err
     assert "writing metadata: 100%" in err and f"{len(summary.configs)}/{len(summary.configs)}" in err
@@ -189,3 +189,10 @@ def test_export_checks_the_root_itself_copies_by_default_and_is_lenient_only_whe
     some = next(p for p in sorted((root / "VisA").rglob("*")) if p.is_file())
     copied = tmp_path / "lenient" / some.relative_to(root)
     assert copied.read_bytes() == some.read_bytes() and copied.stat().st_ino != some.stat().st_ino
+
+
+def test_a_linked_export_shares_the_roots_files(tiny_root, report, tmp_path):
+    summary = export_root(tiny_root, tmp_path / "linked", link=True, report=report)
+    stored = [p for p in summary.out.rglob("*") if p.is_file() and p.parent != summary.out]
+    assert len(stored) == summary.files
+    assert all(p.stat().st_ino == (tiny_root / p.relative_to(summary.out)).stat().st_ino for p in stored)

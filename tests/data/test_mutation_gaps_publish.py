@@ -95,16 +95,6 @@ def hub(monkeypatch) -> PythonHub:
 
 
 @pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory) -> Path:
-    """A synthetic root at 0.1% scale (~150 files): publishing does not depend on the root's size."""
-    from mmad.synth import write_root
-
-    root = tmp_path_factory.mktemp("tiny") / "ALL_DATA"
-    write_root(root, scale=0.001, seed=0)
-    return root
-
-
-@pytest.fixture(scope="module")
 def tiny_export(tiny_root, tmp_path_factory) -> Path:
     from mmad.export import export_root
 
