@@ -283,6 +283,8 @@ def test_missing_files_fail_unless_lenient_and_are_listed(tmp_path):
         mm.read_rows(root)
     assert str(caught.value) == (f"4 referenced file(s) missing from the root, e.g. {', '.join(files[2:])} "
                                  "(use --lenient to report instead of failing)")
+    with pytest.raises(mm.MMADFormatError, match="4 referenced file"):
+        mm.read_root(root)
     rows, missing = mm.read_root(root, lenient=True)
     assert missing == files[2:] and rows == list(mm.iter_rows({KEY: ENTRY}))
     assert mm.read_rows(root, config="defect_localization", lenient=True) == rows[1:]

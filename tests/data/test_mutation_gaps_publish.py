@@ -122,8 +122,10 @@ def test_publish_sends_batches_with_the_card_last_and_reports_them(export, hub, 
     (export / ".cache").mkdir()
     (export / ".cache" / "lock").write_text("local only")
     (export / ".DS_Store").write_bytes(b"local only")
+    (export / "VisA" / ".ipynb_checkpoints").mkdir()
+    (export / "VisA" / ".ipynb_checkpoints" / "x.png").write_bytes(b"local only")
     local = _files(export)
-    data = sorted(path for path in local if not path.startswith(".") and path != "README.md")
+    data = sorted(path for path in local if "/." not in "/" + path and path != "README.md")
     batches = -(-len(data) // 7)
     summary = pub.publish(export, REPO, private=True, progress=True)
 
@@ -157,9 +159,14 @@ def test_a_rerun_sends_only_what_changed(export, hub, capsys):
 
 
 @pytest.mark.parametrize("edit", ["same size", "longer"])
-def test_a_changed_card_alone_is_sent_alone(export, hub, edit):
+def test_a_changed_card_alone_is_sent_alone(export, hub, edit, monkeypatch):
+    import io
+
+    # A machine whose locale is not UTF-8 (Windows' cp1252, a POSIX locale): the card is still read as UTF-8.
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, stacklevel=2: encoding or "ascii")
     pub.publish(export, REPO)
     card = export / "README.md"
+    assert not card.read_bytes().isascii(), "the card must hold non-ASCII text for this test to mean much"
     if edit == "same size":
         _same_size_change(card)
     else:
@@ -247,6 +254,7 @@ def test_a_folder_lacking_an_export_file_is_not_an_export(export, lacking):
 @pytest.mark.parametrize("sizes, files, limit, expected", [
     ([4, 6, 1], 100, 10, [[4, 6], [1]]),  # exactly at the byte limit: one commit
     ([3, 3, 3], 100, 8, [[3, 3], [3]]),
+    ([5, 6, 4], 100, 10, [[5], [6, 4]]),  # a new commit starts from 0 bytes
     ([20, 1, 2], 100, 10, [[20], [1, 2]]),  # a file over the limit goes alone
     ([1, 1, 1, 1, 1], 2, 100, [[1, 1], [1, 1], [1]]),
     ([], 2, 100, []),
