@@ -138,7 +138,7 @@ def _configure(copy: Path, module: str, tests: list[str]) -> None:
     others = sorted(p.name for p in copy.iterdir() if p.name not in (top, "mutants", "pyproject.toml"))
     settings = {"source_paths": [top], "only_mutate": [module], "also_copy": others,
                 "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"], "timeout_multiplier": 5.0,
-                "timeout_constant": 10.0,
+                "timeout_constant": 30.0,
                 "pytest_add_cli_args_test_selection": tests}
     lines = ["", "[tool.mutmut]", *(f"{name} = {json.dumps(value)}" for name, value in settings.items())]
     with (copy / "pyproject.toml").open("a", encoding="utf-8") as handle:
