@@ -45,6 +45,7 @@ def test_read_json_reads_utf8_with_or_without_a_bom_and_text(data):
 
 @pytest.mark.parametrize("data, message", [
     (b'{"a": "\xff"}', "f.json: not UTF-8 text (invalid start byte at byte 7)"),
+    ('{"a": 1}'.encode("utf-16"), "f.json: not UTF-8 text (invalid start byte at byte 0)"),
     (b'{"a": }', "f.json: malformed JSON at line 1, column 7: Expecting value"),
     (b"[" * 100_000, "f.json: JSON nested too deeply"),
     (b"[NaN]", "f.json: unreadable JSON (NaN is not a number JSON allows)"),

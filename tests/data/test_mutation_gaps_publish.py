@@ -216,13 +216,15 @@ def test_a_raw_root_is_exported_beside_it_with_hard_links(raw_root, hub, capsys)
     assert pub.publish(raw_root, REPO).export == export  # reused, not exported again
 
 
-def test_a_raw_root_is_exported_where_asked_and_copied_across_file_systems(raw_root, hub, tmp_path, monkeypatch):
+def test_a_raw_root_is_exported_where_asked_and_copied_across_file_systems(raw_root, hub, tmp_path, monkeypatch,
+                                                                               capsys):
     def no_links(source, target):
         raise OSError(18, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "link", no_links)
     work = tmp_path / "elsewhere" / "export"
-    summary = pub.publish(raw_root, REPO, work=str(work))
+    summary = pub.publish(raw_root, REPO, work=str(work), progress=True)
+    assert "copying images: 100%" in capsys.readouterr().err
     assert summary.export == work and not raw_root.with_name("ALL_DATA-hub").exists()
     some = next(p for p in sorted((raw_root / "VisA").rglob("*")) if p.is_file())
     copied = work / some.relative_to(raw_root)
@@ -268,3 +270,14 @@ def test_batches_hold_at_most_the_file_and_byte_limits(tmp_path, monkeypatch, si
         path.write_bytes(b"x" * size)
         listed.append((path.name, path))
     assert [[path.stat().st_size for _, path in batch] for batch in pub._batches(listed)] == expected
+
+
+def test_an_export_folder_that_cannot_be_made_is_reported_as_such(raw_root, hub, tmp_path, monkeypatch):
+    import mmad.export
+
+    def refused(out):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    monkeypatch.setattr(mmad.export, "_prepare_out", refused)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        pub.prepare_export(raw_root, tmp_path / "locked" / "export", progress=False)
