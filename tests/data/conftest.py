@@ -36,3 +36,19 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("mmad_tiny") / "ALL_DATA"
     write_root(root, scale=0.001, seed=0)
     return root
+
+
+def _tqdm_per_process() -> None:
+    """tqdm's default lock is a multiprocessing semaphore that forked processes share, and each bar may
+    start a monitor thread. A mutation run forks a child per mutant and kills the slow ones: a child killed
+    while holding the semaphore hung every later child that drew a bar (even a disabled one). A thread
+    lock and no monitor thread keep each process to itself."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+    tqdm.monitor_interval = 0
+
+
+_tqdm_per_process()

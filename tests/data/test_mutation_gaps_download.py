@@ -87,22 +87,22 @@ def _raw_counts(root: Path, sources: set[str]) -> tuple[int, int]:
 
 
 @pytest.fixture
-def hub(small_root, tmp_path, monkeypatch) -> PythonHub:
-    return PythonHub(tmp_path / "cache", _authors_files(small_root), monkeypatch)
+def hub(tiny_root, tmp_path, monkeypatch) -> PythonHub:
+    return PythonHub(tmp_path / "cache", _authors_files(tiny_root), monkeypatch)
 
 
 # --- download(): what is fetched, unpacked, skipped and reported ------------------------------------
 
 
-def test_download_fetches_unpacks_and_reports_only_what_the_sources_need(small_root, hub, tmp_path):
+def test_download_fetches_unpacks_and_reports_only_what_the_sources_need(tiny_root, hub, tmp_path):
     out = tmp_path / "a" / "b" / "root"
     summary = dl.download(out, sources=["DS-MVTec"], repo=REPO)
     assert hub.downloads == ["mmad.json", "domain_knowledge.json", "DS-MVTec.zip", "MVTec-AD.zip"]
     assert (summary.root, summary.revision) == (out, SHA)
     assert summary.fetched == ["mmad.json", "domain_knowledge.json", "DS-MVTec.zip", "MVTec-AD.zip"]
     assert (summary.extracted, summary.skipped) == (["DS-MVTec", "MVTec-AD"], [])
-    assert (summary.rows, summary.images) == _raw_counts(small_root, {"DS-MVTec"})
-    assert _tree(out, "DS-MVTec", "MVTec-AD") == _tree(small_root, "DS-MVTec", "MVTec-AD")
+    assert (summary.rows, summary.images) == _raw_counts(tiny_root, {"DS-MVTec"})
+    assert _tree(out, "DS-MVTec", "MVTec-AD") == _tree(tiny_root, "DS-MVTec", "MVTec-AD")
     assert sorted(p.name for p in out.iterdir()) == [".mmad-download.json", "DS-MVTec", "MVTec-AD",
                                                      "domain_knowledge.json", "mmad.json"]
     digest = {name: hashlib.sha256(hub.files[name]).hexdigest() for name in ("DS-MVTec.zip", "MVTec-AD.zip")}
@@ -112,7 +112,7 @@ def test_download_fetches_unpacks_and_reports_only_what_the_sources_need(small_r
     assert hub.downloads[4:] == ["mmad.json", "domain_knowledge.json", "VisA.zip"]
     assert (again.fetched, again.extracted) == (["VisA.zip"], ["VisA"])
     assert again.skipped == ["DS-MVTec.zip", "MVTec-AD.zip"]
-    assert (again.rows, again.images) == _raw_counts(small_root, {"DS-MVTec", "VisA"})
+    assert (again.rows, again.images) == _raw_counts(tiny_root, {"DS-MVTec", "VisA"})
 
 
 def test_download_pins_the_revision_it_was_given(hub, tmp_path):
@@ -121,7 +121,7 @@ def test_download_pins_the_revision_it_was_given(hub, tmp_path):
     assert not (tmp_path / "cache" / "snapshots" / SHA).exists()
 
 
-def test_download_redoes_a_done_zip_whose_folder_is_gone_or_not_its_own(small_root, hub, tmp_path):
+def test_download_redoes_a_done_zip_whose_folder_is_gone_or_not_its_own(tiny_root, hub, tmp_path):
     out = tmp_path / "root"
     mine = out / "VisA" / "notes.txt"
     mine.parent.mkdir(parents=True)
@@ -133,12 +133,12 @@ def test_download_redoes_a_done_zip_whose_folder_is_gone_or_not_its_own(small_ro
     shutil.rmtree(out / "VisA")
     again = dl.download(out, sources=["VisA"], repo=REPO)
     assert (again.extracted, again.skipped) == (["VisA"], [])
-    assert _tree(out, "VisA") == _tree(small_root, "VisA")
+    assert _tree(out, "VisA") == _tree(tiny_root, "VisA")
 
 
-def test_download_overwrites_only_with_force(small_root, hub, tmp_path):
+def test_download_overwrites_only_with_force(tiny_root, hub, tmp_path):
     out = tmp_path / "root"
-    theirs = next(iter(_tree(small_root, "VisA")))
+    theirs = next(iter(_tree(tiny_root, "VisA")))
     (out / theirs).parent.mkdir(parents=True)
     (out / theirs).write_bytes(b"my own file")
     (out / "mmad.json").write_text("{}")
@@ -150,8 +150,8 @@ def test_download_overwrites_only_with_force(small_root, hub, tmp_path):
     (out / "mmad.json").write_text("{}")
     summary = dl.download(out, sources=["VisA"], repo=REPO, force=True)
     assert "mmad.json" in summary.fetched and summary.extracted == ["VisA"]
-    assert _tree(out, "VisA") == _tree(small_root, "VisA")
-    assert (out / "mmad.json").read_bytes() == (small_root / "mmad.json").read_bytes()
+    assert _tree(out, "VisA") == _tree(tiny_root, "VisA")
+    assert (out / "mmad.json").read_bytes() == (tiny_root / "mmad.json").read_bytes()
 
 
 def test_download_names_what_the_repo_lacks(hub, tmp_path):
