@@ -14,6 +14,7 @@ them and only redoes what was not finished.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -93,11 +94,9 @@ class _State:
         self.path = root / STATE_FILE
         self.data: dict[str, Any] = {}
         if self.path.is_file():
-            try:
+            with contextlib.suppress(mm.MMADError):  # unreadable: everything is redone, nothing trusted
                 data = mm.read_json(self.path.read_bytes(), str(self.path))
-            except mm.MMADError:
-                data = {}
-            self.data = data if isinstance(data, dict) else {}  # unreadable: everything is redone, nothing trusted
+                self.data = data if isinstance(data, dict) else {}
 
     @staticmethod
     def fingerprint(remote: RemoteFile) -> str:

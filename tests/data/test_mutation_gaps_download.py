@@ -414,12 +414,41 @@ def test_extract_keeps_existing_files_unless_forced_or_resuming_a_move(tmp_path)
     assert _written(tmp_path)["VisA/candle/a.png"] == b"new"
 
 
-def test_extract_clears_a_stale_scratch_folder_first(tmp_path):
-    stale = tmp_path / "root" / ".VisA.zip.partial" / "VisA" / "candle" / "old.png"
+@pytest.mark.parametrize("leftover", ["VisA/candle/old.png", "VisA"])
+def test_extract_clears_a_stale_scratch_folder_first(tmp_path, leftover):
+    stale = tmp_path / "root" / ".VisA.zip.partial" / leftover  # a file where the zip needs a folder, too
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by a killed run")
     assert _extract(tmp_path, _zip_path(tmp_path, {"VisA/candle/a.png": b"1"})) == 1
     assert _written(tmp_path) == {"VisA/candle/a.png": b"1"}
+
+
+def test_a_failure_while_unpacking_leaves_no_scratch_folder(tmp_path, monkeypatch):
+    copy, calls = dl._copy_member, []
+
+    def disk_full(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        copy(*args)
+
+    monkeypatch.setattr(dl, "_copy_member", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        _extract(tmp_path, _zip_path(tmp_path, {"VisA/candle/a.png": b"1", "VisA/candle/b.png": b"2"}))
+    assert _written(tmp_path) == {} and not (tmp_path / "root" / ".VisA.zip.partial").exists()
+
+
+def test_validation_after_unpacking_says_the_zips_do_not_match(tiny_root, tmp_path):
+    import shutil
+
+    root = Path(shutil.copytree(tiny_root, tmp_path / "root"))
+    gone = sorted(p for p in (root / "VisA").rglob("*") if p.is_file())[0]
+    gone.unlink()
+    with pytest.raises(mm.MMADFormatError) as caught:
+        dl.validate_sources(root, ["VisA"])
+    rel = gone.relative_to(root).as_posix()
+    assert str(caught.value) == (f"1 referenced file(s) missing from the root, e.g. {rel} after unpacking; "
+                                 "the zips do not match mmad.json")
 
 
 # --- the state file and the root's text files ---------------------------------------------------------

@@ -196,3 +196,15 @@ def test_a_linked_export_shares_the_roots_files(tiny_root, report, tmp_path):
     stored = [p for p in summary.out.rglob("*") if p.is_file() and p.parent != summary.out]
     assert len(stored) == summary.files
     assert all(p.stat().st_ino == (tiny_root / p.relative_to(summary.out)).stat().st_ino for p in stored)
+
+
+def test_export_refuses_a_root_without_any_image(tiny_root, tmp_path):
+    import shutil
+
+    root = Path(shutil.copytree(tiny_root, tmp_path / "root"))
+    for folder in ("DS-MVTec", "MVTec-AD", "MVTec-LOCO", "VisA", "GoodsAD"):
+        shutil.rmtree(root / folder)
+    with pytest.raises(mm.MMADError) as caught:
+        export_root(root, tmp_path / "out", lenient=True)
+    assert str(caught.value) == f"{root}: none of the referenced image files exists; nothing to export"
+    assert not (tmp_path / "out").exists()
