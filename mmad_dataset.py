@@ -11,6 +11,7 @@ Upstream facts encoded here are documented in the README ("Data model").
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -151,7 +152,7 @@ def _refuse_constant(name: str) -> Any:
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if value in (float("inf"), float("-inf")):
+    if math.isinf(value):
         raise ValueError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
     return value
 
@@ -446,14 +447,11 @@ def features():
 def _define_builder():
     import datasets
 
-    class MMADConfig(datasets.BuilderConfig):
-        """A config selects all questions, one subtask, or one source."""
-
     class MMAD(datasets.GeneratorBasedBuilder):
-        """Build MMAD from a local raw root: `MMAD(config_name=..., data_dir=ROOT)`."""
+        """Build MMAD from a local raw root: `MMAD(config_name=..., data_dir=ROOT)`. A config selects all
+        questions, one subtask, or one source."""
 
-        BUILDER_CONFIG_CLASS = MMADConfig
-        BUILDER_CONFIGS = [MMADConfig(name=name) for name in CONFIG_NAMES]
+        BUILDER_CONFIGS = [datasets.BuilderConfig(name=name) for name in CONFIG_NAMES]
         DEFAULT_CONFIG_NAME = DEFAULT_CONFIG
 
         def _info(self):

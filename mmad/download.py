@@ -14,6 +14,7 @@ them and only redoes what was not finished.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -93,11 +94,9 @@ class _State:
         self.path = root / STATE_FILE
         self.data: dict[str, Any] = {}
         if self.path.is_file():
-            try:
+            with contextlib.suppress(mm.MMADError):  # unreadable: everything is redone, nothing trusted
                 data = mm.read_json(self.path.read_bytes(), str(self.path))
-            except mm.MMADError:
-                data = {}
-            self.data = data if isinstance(data, dict) else {}  # unreadable: everything is redone, nothing trusted
+                self.data = data if isinstance(data, dict) else {}
 
     @staticmethod
     def fingerprint(remote: RemoteFile) -> str:
@@ -201,16 +200,11 @@ def _check_members(files: list[tuple[zipfile.ZipInfo, PurePosixPath]], archive: 
                                "a zip bomb, not an image)")
 
 
-def _copy_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path, archive: str) -> None:
-    """Copy one member, never writing more bytes than it declares."""
-    left = info.file_size
+def _copy_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path) -> None:
+    """Copy one member, streaming. zipfile itself never yields more bytes than the member declares
+    (a member holding more fails its CRC: `BadZipFile`, reported as a corrupt zip)."""
     with bundle.open(info) as source, out.open("wb") as sink:
-        while chunk := source.read(min(1 << 20, left + 1)):
-            left -= len(chunk)
-            if left < 0:
-                raise mm.MMADError(f"{archive}: refused: member {info.filename[:200]!r} unpacks to more than "
-                                   "the size it declares")
-            sink.write(chunk)
+        shutil.copyfileobj(source, sink)
 
 
 def _categories(folder: str) -> tuple[str, ...]:
@@ -239,7 +233,7 @@ def extract(archive: Path, name: str, folder: str, root: Path, state: _State, *,
                                    "use --force to overwrite them")
             for info, target in tqdm(files, desc=f"unpacking {name}", unit="file", disable=not progress):
                 (scratch / target).parent.mkdir(parents=True, exist_ok=True)
-                _copy_member(bundle, info, scratch / target, name)
+                _copy_member(bundle, info, scratch / target)
     except zipfile.BadZipFile as exc:
         shutil.rmtree(scratch, ignore_errors=True)
         raise mm.MMADError(f"{name}: corrupt zip ({exc}); delete it from the HF cache and run again") from None

@@ -121,7 +121,7 @@ def _write_metadata(out: Path, rows: list[dict[str, Any]], by_config: dict[str, 
 
 
 def _folders(row: dict[str, Any], missing: AbstractSet[str]) -> frozenset[str]:
-    return frozenset(path.split("/", 1)[0] for path in mm.image_files(row, missing).values() if path)
+    return frozenset(path.partition("/")[0] for path in mm.image_files(row, missing).values() if path)
 
 
 def hub_configs(rows: list[dict[str, Any]], by_config: dict[str, list[int]],

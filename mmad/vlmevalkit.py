@@ -91,8 +91,10 @@ def export_tsv(root: str | Path, out: str | Path, *, config: str = DEFAULT_CONFI
     image_columns = ["image_path"] if images == "paths" else ["image", "image_path"]
     count = 0
     with out.open("w", encoding="utf-8", newline="") as handle:
+        # Every field quoted (as VLMEvalKit's own `dump` writes a TSV): minimal quoting leaves a lone
+        # carriage return bare, and every reader then splits the row there.
         writer = csv.DictWriter(handle, fieldnames=[*_COLUMNS[:2], *image_columns, *_COLUMNS[2:]],
-                                delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+                                delimiter="\t", quoting=csv.QUOTE_ALL, lineterminator="\n")
         writer.writeheader()
         for row in tsv_rows(root, config=config, settings=settings, images=images):
             writer.writerow(row)

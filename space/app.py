@@ -135,7 +135,7 @@ def build_demo(settings: Settings | None = None, *, store: Store | None = None, 
 
 def _views(board: LeaderboardTab, charts: ChartsTab) -> tuple[tuple, tuple]:
     """(inputs, outputs) of the table refresh (which keeps the focused row's detail) and of the charts refresh."""
-    table_views = ([*board.controls, board.focus], [board.table, board.note, board.detail, board.heatmap])
+    table_views = ([*board.controls, board.focus], [board.table, board.note, board.detail, board.heatmap, board.page])
     chart_views = ([*board.controls, charts.chosen], [charts.bar, charts.radar, charts.chosen, charts.scope])
     return table_views, chart_views
 
@@ -151,10 +151,12 @@ def _refresh(app: BoardApp, event, board: LeaderboardTab, charts: ChartsTab, **o
 def _wire_board(app: BoardApp, board: LeaderboardTab, charts: ChartsTab) -> None:
     """Every control refreshes the table and the charts (the search as one types: a change while a refresh
     runs is run once after it, with the latest text);
-    a column preset fills the column choice; a row selection shows its detail; downloads in one click."""
-    _, chart_views = _views(board, charts)
+    a column preset fills the column choice; a row selection shows its detail; downloads in one click; the
+    page control (shown for more than MAX_PAGE_ROWS rows) turns the table's pages."""
+    (table_inputs, table_outputs), chart_views = _views(board, charts)
     for control in board.controls:
         _refresh(app, control.change, board, charts)  # .change runs the latest value after a pending one
+    board.page.input(app.refresh_table, [*table_inputs, board.page], table_outputs, api_visibility="private")
     board.preset.input(lambda preset: list(render.PRESETS.get(preset, render.DEFAULT_COLUMNS)), board.preset,
                        board.columns, api_visibility="private")
     charts.chosen.input(lambda *values: app.charts(*values, keep_empty=True), *chart_views,

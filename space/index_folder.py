@@ -35,9 +35,9 @@ def stamp(path: Path) -> tuple:
 class IndexFolder:
     """The shards under `<root>/summary/`; `read` and `exists` look at the entries they index."""
 
-    def __init__(self, root: Path, read: Reader, exists: Callable[[str], bool], valid: index.Validator) -> None:
+    def __init__(self, root: Path, read: Reader, exists: Callable[[str], bool]) -> None:
         self.root = root
-        self.read, self.exists, self.valid = read, exists, valid
+        self.read, self.exists = read, exists
         self._parsed: dict[str, tuple[tuple, dict | None]] = {}  # shard → (stamp, records) last parsed
 
     def path(self, shard: str) -> Path:
@@ -49,22 +49,23 @@ class IndexFolder:
     def shards(self) -> dict[str, dict | None]:
         """Shard → its records (empty when missing, None when damaged). Do not mutate them: they
         are shared with the next call while the shard is unchanged."""
-        shards: dict[str, dict | None] = {}
-        for shard in index.SHARDS:
-            path = self.path(shard)
-            current = stamp(path)
-            cached = self._parsed.get(shard)
-            if cached is not None and current and cached[0] == current:
-                shards[shard] = cached[1]
-                continue
-            try:
-                shards[shard] = index.decode_shard(path.read_bytes(), shard, self.valid)
-            except FileNotFoundError:
-                shards[shard] = {}
-            except OSError:
-                shards[shard] = None
-            self._parsed[shard] = (current, shards[shard])
-        return shards
+        return {shard: self.shard(shard) for shard in index.SHARDS}
+
+    def shard(self, shard: str) -> dict | None:
+        """One shard's records (see `shards`), parsed again only when its file changed."""
+        path = self.path(shard)
+        current = stamp(path)
+        cached = self._parsed.get(shard)
+        if cached is not None and current and cached[0] == current:
+            return cached[1]
+        try:
+            records = index.decode_shard(path.read_bytes(), shard)
+        except FileNotFoundError:
+            records = {}
+        except OSError:
+            records = None
+        self._parsed[shard] = (current, records)
+        return records
 
     def reconcile(self, entries: Mapping[str, Mapping[str, str] | None]) -> tuple[dict, int, dict[str, str]]:
         """Bring the index in line with `entries` (`index.plan`): (shards, records read again or
@@ -128,5 +129,5 @@ class IndexFolder:
         """Records of entries just written; a failure only leaves the index stale, which the next
         reconciliation repairs (the entry is stored, which is what counts)."""
         with contextlib.suppress(OSError), self.lock():
-            current = self.shards()
-            self.write(index.apply({index.shard_of(sid): current[index.shard_of(sid)] for sid in records}, records))
+            touched = {index.shard_of(sid) for sid in records}
+            self.write(index.apply({shard: self.shard(shard) for shard in touched}, records))

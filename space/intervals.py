@@ -2,8 +2,8 @@
 and the unpaired difference of two rows. The statistics are `eval.stats`'; this module applies them
 to rows (docs/scoring.md, "Uncertainty", has the formulas).
 
-A row's intervals are computed once, when the row is built (`of_reported` at load, `of_submission`
-from the bootstrap stored with its result), never per request.
+A row's intervals are found once, when the row is built (`of_reported` computes them at load,
+`of_submission` keeps the bootstrap stored with its result), never per request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from eval.stats import Interval, Intervals
 from mmad_dataset import PAPER_TOTAL_QUESTIONS
 
 from . import taxonomy
+from .index import averages
 
 #: Why a row has no interval (shown in its cells and its detail).
 REFERENCE = "reference line"
@@ -30,7 +31,8 @@ SHORT = {REFERENCE: "–", OTHER_PROTOCOL: "other protocol", UNKNOWN_SIZE: "size
 
 @dataclass(frozen=True)
 class RowIntervals:
-    """The intervals of one row under both protocols (`eval.stats.Intervals` shape), and why there are none."""
+    """The intervals of one row under both protocols, and why there are none: `eval.stats.Intervals`, or a
+    verified row's bootstraps as stored (read through `average_interval` and `subtask_intervals`)."""
 
     official: Intervals | None = None
     strict: Intervals | None = None
@@ -52,18 +54,36 @@ def of_reported(entry: Mapping[str, Any]) -> RowIntervals:
 
 
 def of_submission(result: Mapping[str, Any]) -> RowIntervals:
-    """A stored verified result: the image-level bootstrap it was scored with, for each protocol."""
-    official = stats.verified_intervals(result.get("official") or {})
-    strict = stats.verified_intervals(result.get("strict") or {})
-    return RowIntervals(official, strict, "" if official else NOT_STORED)
+    """A stored verified result: the image-level bootstrap it was scored with, for each protocol, kept as the
+    scorer stores it (see `average_interval`: a board of 10,000 rows would otherwise build half a million
+    intervals at start, to read a few). The strict protocol is shown by its averages only, so it keeps
+    their intervals (as the summary index does: `space.index.summarize_result`)."""
+    official = (result.get("official") or {}).get("bootstrap") or None
+    strict = (result.get("strict") or {}).get("bootstrap") or None
+    return RowIntervals(official, strict and averages(strict), "" if official else NOT_STORED)
 
 
-def pick(intervals: Intervals | None, view: str, overall: str) -> tuple[Interval | None, Mapping[str, Interval]]:
-    """(average interval, subtask → interval) of one view: overall, or one MMAD source's."""
+def _part(intervals: Intervals | None, view: str, overall: str) -> Mapping[str, Any]:
+    """The intervals of one view: overall, or one MMAD source's (empty when there are none)."""
     if not intervals:
-        return None, {}
-    part = intervals if view == overall else (intervals.get("sources") or {}).get(view) or {}
-    return part.get("average"), part.get("subtasks") or {}
+        return {}
+    return intervals if view == overall else (intervals.get("sources") or {}).get(view) or {}
+
+
+def average_interval(intervals: Intervals | None, view: str, overall: str) -> Interval | None:
+    """The 95% interval of a view's average. `intervals`: an `eval.stats.Intervals`, or a bootstrap as the
+    scorer stores it, the same but for its overall bounds, `low` and `high` (`eval.stats.verified_intervals`)."""
+    part = _part(intervals, view, overall)
+    average = part.get("average")
+    if average is None and "low" in part:
+        average = (part["low"], part["high"])
+    return None if average is None else Interval._make(average)
+
+
+def subtask_intervals(intervals: Intervals | None, view: str, overall: str) -> dict[str, Interval]:
+    """Subtask → the 95% interval of its accuracy in a view."""
+    return {name: Interval._make(bounds)
+            for name, bounds in (_part(intervals, view, overall).get("subtasks") or {}).items()}
 
 
 # --- rank ranges and bands ------------------------------------------------------------------------

@@ -13,12 +13,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import intervals, render
 from .intervals import Interval
 from .ranking import (ALL_ENTRIES, NUMBER_COLUMNS, OVERALL, PERCENT_COLUMNS, STATED_ONLY, VIEWS, Filters, Row, View,
-                      numbers, ordered, rank_ranges, ranks, search_text, size_bucket)
+                      numbers, ordered, ranks_of, search_text, size_bucket)
 from .snapshot import row_digest, snapshot_id
 
 
@@ -37,6 +38,35 @@ def _passes(fields: tuple, allowed: tuple, filters: Filters, show: str) -> bool:
     if show != ALL_ENTRIES and not fields[2]:
         return False
     return all(value in chosen for value, chosen in zip(fields[3:], allowed))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a view needs of one row (`_ViewCache`), kept for the next generations while the row is the same
+    object (a reload rebuilds only the rows of changed entries): after another instance's submission, a
+    view of 10,000 rows re-ranks them without reading each row's numbers again."""
+
+    row: Row
+    average: float | None
+    interval: Interval | None  # ranked rows only
+    ranked: bool
+    fields: tuple
+    haystack: str
+
+
+def _facts(row: Row, view: str) -> _Facts:
+    nums = numbers(row, view)
+    ranked = row.ranked and nums.average is not None
+    return _Facts(row, nums.average, nums.interval if ranked else None, ranked, _filter_fields(row), search_text(row))
+
+
+def _still_valid(rows: Sequence[Row], previous: Prepared | None) -> dict[tuple[str, str], _Facts]:
+    """The facts of earlier generations about rows that are still the same objects (no stale row is kept)."""
+    if previous is None:
+        return {}
+    current = {row.id: row for row in rows}
+    return {key: facts for key, facts in {**previous._earlier_facts, **previous._facts}.items()
+            if current.get(key[1]) is facts.row}
 
 
 def _estimate(row: Row, view: str) -> tuple[float, Interval | None]:
@@ -101,19 +131,32 @@ class Prepared:
         self._constants: dict[str, Any] = {}
         self._digests: dict[str, tuple[Row, str]] = {}  # row id → (row, `snapshot.row_digest`)
         self._earlier_digests = (previous._digests or previous._earlier_digests) if previous is not None else {}
+        self._facts: dict[tuple[str, str], _Facts] = {}  # (view, row id) → facts, this generation's
+        self._earlier_facts = _still_valid(self.rows, previous)
         self._lock = threading.Lock()
 
     def _cache(self, view: str) -> _ViewCache:
         with self._lock:
             if view not in self._views:
-                present = [row for row in self.rows if numbers(row, view).average is not None]
-                ranked = ranks(present, view)
-                cache = _ViewCache(View(present, ranked, view, len(present), ranges=rank_ranges(present, view)),
-                                   [_filter_fields(r) for r in present], [search_text(r) for r in present],
-                                   {row.id: _estimate(row, view) for row in present if row.id in ranked})
+                present = [f for f in (self._row_facts(row, view) for row in self.rows) if f.average is not None]
+                ranked = [f for f in present if f.ranked]
+                ids = [f.row.id for f in ranked]
+                board = View([f.row for f in present], ranks_of([(f.row.id, f.average) for f in ranked]), view,
+                             len(present), ranges=intervals.rank_ranges(ids, [f.average for f in ranked],
+                                                                       [f.interval for f in ranked]))
+                cache = _ViewCache(board, [f.fields for f in present], [f.haystack for f in present],
+                                   {f.row.id: (f.average, f.interval) for f in ranked})
                 _take_over(self._previous.pop(view, None), cache)
                 self._views[view] = cache
             return self._views[view]
+
+    def _row_facts(self, row: Row, view: str) -> _Facts:
+        """A row's facts in a view, from an earlier generation when the row did not change (`_still_valid`);
+        call under the lock."""
+        key = (view, row.id)
+        known = self._facts.get(key) or self._earlier_facts.get(key) or _facts(row, view)
+        self._facts[key] = known
+        return known
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """`compute()`, or its value from an earlier call with the same key in this generation."""
@@ -208,3 +251,33 @@ class Prepared:
         if found is None:
             found = cache.shown[row_id] = display_values(record)
         return found
+
+
+@dataclass(frozen=True)
+class Table:
+    """The board's table for one set of controls (`space.ui.callbacks.BoardApp._table`): the shown rows in
+    order and the line above them. Display records are made per page (`records`), so a request for 500 of
+    10,000 rows formats 500."""
+
+    prepared: Prepared
+    shown: View
+    order: list[Row]
+    line: str
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {row.id: i for i, row in enumerate(self.order)}
+
+    @cached_property
+    def _repeated(self) -> dict[str, str]:
+        return render.repeated_runs(self.order)
+
+    def position(self, row_id: str) -> int | None:
+        """Where a row is in the table (None: not shown)."""
+        return self._positions.get(row_id)
+
+    def records(self, start: int, count: int) -> list[dict]:
+        """The display records of rows `start` to `start + count` (runs of one model told apart over the whole
+        table, so a page names them as the whole table would)."""
+        return render.table_records(self.shown, self.order[start:start + count], self.prepared.record,
+                                    repeated=self._repeated)

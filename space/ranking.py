@@ -116,13 +116,14 @@ class Row:
             return "synthetic"
         return "unverified" if self.status == "verified" and self.scored_on else self.status
 
-    @property
+    @cached_property
     def comparable(self) -> bool:
-        """Belongs in the default view (reference lines always do; they are just never ranked)."""
+        """Belongs in the default view (reference lines always do; they are just never ranked). Cached, like
+        `presumed`: a row is not changed once built, and every view and request asks."""
         return self.status == "reference" or (taxonomy.comparable(self.taxonomy_fields()) and not self.caveats
                                                and not self.hedging)
 
-    @property
+    @cached_property
     def presumed(self) -> dict[str, str]:
         """Comparability field → why the board presumes its value (empty: every value is stated)."""
         return taxonomy.presumptions({"basis": self.basis})
@@ -237,15 +238,15 @@ class Numbers:
 
     @cached_property
     def interval(self) -> Interval | None:
-        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[0]
+        return intervals.average_interval(self.uncertainty.official, self.view, OVERALL)
 
     @cached_property
     def subtask_intervals(self) -> Mapping[str, Interval]:
-        return intervals.pick(self.uncertainty.official, self.view, OVERALL)[1]
+        return intervals.subtask_intervals(self.uncertainty.official, self.view, OVERALL)
 
     @cached_property
     def strict_interval(self) -> Interval | None:
-        return intervals.pick(self.uncertainty.strict, self.view, OVERALL)[0]
+        return intervals.average_interval(self.uncertainty.strict, self.view, OVERALL)
 
 
 def numbers(row: Row, view: str) -> Numbers:
@@ -266,8 +267,13 @@ def rank_ranges(rows: Iterable[Row], view: str = OVERALL) -> intervals.Ranges:
 
 def ranks(rows: Iterable[Row], view: str = OVERALL) -> dict[str, int]:
     """Row id → rank among the ranked rows with numbers in this view; equal at 2 decimals = equal rank."""
-    scored = [(row.id, round(float(numbers(row, view).average), 2)) for row in rows
-              if row.ranked and numbers(row, view).average is not None]
+    return ranks_of([(row.id, average) for row in rows if row.ranked
+                     for average in [numbers(row, view).average] if average is not None])
+
+
+def ranks_of(averages: Sequence[tuple[str, float]]) -> dict[str, int]:
+    """Row id → rank, from the (id, average) of the ranked rows of a view (`ranks`)."""
+    scored = [(row_id, round(float(average), 2)) for row_id, average in averages]
     descending = sorted((-value for _, value in scored))
     return {row_id: 1 + bisect.bisect_left(descending, -value) for row_id, value in scored}
 

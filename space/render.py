@@ -197,23 +197,27 @@ def table(board: View, columns: Sequence[str] = DEFAULT_COLUMNS, sort_by: str = 
 
 
 def table_records(board: View, rows: Sequence[Row],
-                  record: Callable[[Row, View], dict[str, Any]] = display_record) -> list[dict[str, Any]]:
-    """The display records of `rows` in order, runs of one model told apart in the Model cell.
-    `record` may serve prepared records (`space/prepared.py`); they are copied, never changed."""
+                  record: Callable[[Row, View], dict[str, Any]] = display_record, *,
+                  repeated: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The display records of `rows` in order, runs of one model told apart in the Model cell (`repeated`:
+    `repeated_runs` of the whole table when `rows` is one page of it). `record` may serve prepared records
+    (`space/prepared.py`); they are copied, never changed."""
     records = [record(row, board) for row in rows]
-    repeated = _repeated_runs(rows)
+    repeated = repeated_runs(rows) if repeated is None else repeated
     for i, row in enumerate(rows):
         if row.id in repeated:
             records[i] = {**records[i], "Model": records[i]["Model"] + f" · *{escape_markdown(repeated[row.id])}*"}
     return records
 
 
-def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, bounds: bool = False) -> list[str]:
-    """Chosen columns in a fixed order, ID last. A chosen column that is empty in every shown row (e.g.
-    "Not ranked because" in the default view) is dropped, so it spends no width; `bounds`: with
+def table_columns(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, bounds: bool = False,
+                  drop_empty: bool = True) -> list[str]:
+    """Chosen columns in a fixed order, ID last. With `drop_empty`, a chosen column that is empty in every
+    one of `records` (e.g. "Not ranked because" in the default view) is dropped, so it spends no width
+    (the API keeps every chosen column, so all its pages have the same headers); `bounds`: with
     `BOUND_COLUMNS` before the ID."""
     shown = [c for c in OPTIONAL_COLUMNS if c in columns
-             and (c == "Average" or not all(_empty(r[c]) for r in records))]
+             and (c == "Average" or not drop_empty or not all(_empty(r[c]) for r in records))]
     return [*FIXED_COLUMNS, *shown, *(BOUND_COLUMNS if bounds else ()), ID_COLUMN]
 
 
@@ -230,7 +234,7 @@ def id_difference(row: Row, runs: Sequence[Row]) -> str:
     return row.id[len(shared):] or row.id
 
 
-def _repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
+def repeated_runs(rows: Sequence[Row]) -> dict[str, str]:
     """Row id → what tells its run apart, for models shown more than once in one setting."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in rows:

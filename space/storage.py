@@ -183,24 +183,6 @@ def entry_record(metadata: bytes, result: bytes, history: dict[str, bytes] | Non
     return index.record(metadata, result, parse_entry_file, history)
 
 
-def check_entry(metadata: object, result: object) -> None:
-    """What every shown entry must be, read whole or from the index: its metadata and (summarised)
-    result fit their schemas (`space.schema`); ValueError naming the file and the problem otherwise."""
-    for part, value in (("metadata", metadata), ("result", result)):
-        try:
-            schema_module.fits(value, ENTRY_SCHEMAS[part])
-        except ValueError as exc:
-            raise ValueError(f"{part}.json: {exc}") from None
-
-
-def _valid_record(submission_id: str, metadata: object, result: object) -> bool:
-    try:
-        check_entry(metadata, result)
-    except ValueError:
-        return False
-    return bool(SUBMISSION_ID.fullmatch(submission_id))
-
-
 def _mtime_ns(path: str) -> int:
     """A file's modification time, or -1 when it cannot be read."""
     try:
@@ -229,8 +211,7 @@ class LocalStore:
         self.root = Path(root)
         self.unreadable: dict[str, str] = {}
         self._fixed = 0
-        self.index = index_folder.IndexFolder(self.root, self.record, lambda sid: (self.root / VERIFIED / sid).is_dir(),
-                                              _valid_record)
+        self.index = index_folder.IndexFolder(self.root, self.record, lambda sid: (self.root / VERIFIED / sid).is_dir())
 
     def describe(self) -> str:
         return "local folder"
@@ -591,7 +572,7 @@ class HubStore:
                     raise
                 shards[shard] = {}
                 continue
-            shards[shard] = index.decode_shard(Path(local).read_bytes(), shard, _valid_record)
+            shards[shard] = index.decode_shard(Path(local).read_bytes(), shard)
         return shards
 
     def _commit_on_head(self, contents: dict[str, bytes], records: dict[str, dict], message: str,

@@ -6,13 +6,15 @@ are the callbacks the tabs wire up (so each is named and callable without a brow
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
+import orjson
 import pandas as pd
 
 from mmad_dataset import MMADError
@@ -20,7 +22,7 @@ from space import charts as charts_module
 from space import identity, messages, render, taxonomy, worker
 from space.envs import Settings
 from space.populate import Board
-from space.prepared import Prepared
+from space.prepared import Prepared, Table
 from space.ranking import (ALL_ENTRIES, COMPARABLE_ONLY, OVERALL, STATED_ONLY, Filters, View, counts, last_updated,
                            numbers)
 from space.scoring import KeyInfo, temporary_folder
@@ -32,6 +34,12 @@ from space.ui import links
 #: Characters of a search that are used (a search costs a pass over every row per word; API callers
 #: are not bound by the textbox's max_length).
 SEARCH_LIMIT = 200
+#: The most rows one `/leaderboard` answer carries: Gradio walks every cell of an answer several times, so
+#: 10,000 rows took ~0.8 s of CPU per call (and any caller could ask for that); `offset` pages on.
+MAX_PAGE_ROWS = 500
+#: The most entries the Charts tab's radar picker lists (the best of the selection; a dropdown of 10,000
+#: names is neither usable nor cheap to send with every page load).
+PICKER_LIMIT = 500
 STATUS_COLUMNS = ["Time (UTC)", "User", "Model", "Setting", "Status", "Detail"]
 DETAIL_PLACEHOLDER = ("*Select a row of the table to see its notes, every source with its locator, why it is or is not "
                       "ranked, and its numbers per MMAD source (and, for verified rows, per category).*")
@@ -42,19 +50,38 @@ PREDICTION_SUFFIXES = (".jsonl", ".json")
 class Exports:
     """Downloads in one private folder per app (mkdtemp: unpredictable name, mode 0700, removed at exit),
     named by content hash and pruned to the newest few. Another local user can neither predict nor
-    plant a file there, and each download is written afresh, so only the real table is ever served."""
+    plant a file there, and a file is written from the table it is asked for (once per table object,
+    while it exists), so only the real table is ever served."""
 
     KEEP = 20
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or temporary_folder("mmad-board-exports-")
+        #: (id of a table, format) → (the table, its file): the board builds a view's table once per generation
+        #: (`BoardApp._plain_table`), and each page load asks for its files again (0.5 s at 10,000 rows).
+        self._written: OrderedDict[tuple[int, str], tuple[pd.DataFrame, Path]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def write(self, frame: pd.DataFrame, fmt: str) -> str:
+        with self._lock:
+            known = self._written.get((id(frame), fmt))
+        if known is not None and known[0] is frame:
+            with contextlib.suppress(OSError):
+                os.utime(known[1])  # newest again, so pruning keeps it
+                return str(known[1])
+        path = self._write(frame, fmt)
+        with self._lock:
+            self._written[(id(frame), fmt)] = (frame, path)
+            while len(self._written) > self.KEEP:
+                self._written.popitem(last=False)
+        return str(path)
+
+    def _write(self, frame: pd.DataFrame, fmt: str) -> Path:
         if fmt == "csv":
             data = frame.to_csv(index=False).encode("utf-8")
         else:
             records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")  # null, not NaN
-            data = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            data = orjson.dumps(records, option=orjson.OPT_INDENT_2)  # UTF-8; json.dumps took 1 s at 10,000 rows
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"mmad_leaderboard-{hashlib.sha256(data).hexdigest()[:12]}.{fmt}"
         staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -63,7 +90,7 @@ class Exports:
         for old in sorted(self.folder.glob("mmad_leaderboard-*"), key=_mtime)[:-self.KEEP]:
             if old != path:
                 old.unlink(missing_ok=True)
-        return str(path)
+        return path
 
 
 def _mtime(path: Path) -> float:
@@ -77,6 +104,13 @@ def _mtime(path: Path) -> float:
 def _hashable(value):
     """An argument as part of a cache key (lists of choices become tuples)."""
     return tuple(value) if isinstance(value, list) else value
+
+
+def _whole_number(value, name: str, least: int) -> int:
+    """An API caller's `offset`/`limit` (JSON: anything), or gr.Error saying what is expected."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < least:
+        raise gr.Error(f"{name}: expected a whole number ≥ {least}.")
+    return int(value)
 
 
 def _number_or_none(value):
@@ -110,14 +144,17 @@ def wrong_file_type(path: str) -> str:
             f"`.json`; this one is `{messages.for_page(messages.prefix(suffix, 12))}`. Choose another file.")
 
 
-def scope_line(shown: View, search: str, show: str, entries: int) -> str:
-    """What the Charts tab draws: the Leaderboard tab's search, view, Show choice and filters, said."""
+def scope_line(shown: View, search: str, show: str, entries: int, listed: int | None = None) -> str:
+    """What the Charts tab draws: the Leaderboard tab's search, view, Show choice and filters, said (and,
+    when the radar's picker lists only the `listed` best of the `entries`, that too)."""
     parts = [f"view **{render.escape_markdown(shown.view)}**", f"show **{render.escape_markdown(show)}**"]
     if search:
         quoted = search if len(search) <= 60 else search[:60] + "…"
         parts.insert(0, f"search “{render.escape_markdown(quoted)}”")
+    shortened = (f" The radar's picker lists the {listed:,} best; search the board for others."
+                 if listed is not None and listed < entries else "")
     return (f"Charts of the **Leaderboard** tab's selection ({plural(entries, 'entry', 'entries')}): "
-            f"{', '.join(parts)} and its filters. Change them there.")
+            f"{', '.join(parts)} and its filters. Change them there.{shortened}")
 
 
 class BoardApp:
@@ -174,21 +211,34 @@ class BoardApp:
         return self.prepared().view(filters, view or OVERALL)
 
     def refresh_table(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
-                    sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
-                    setting_choices: list[str] | None = None, exposures: list[str] | None = None,
-                    measured: list[str] | None = None, protocols: list[str] | None = None,
-                    coverages: list[str] | None = None, show_reference: bool = True,
-                    columns: list[str] | None = None, focus: str = ""):
+                      sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
+                      setting_choices: list[str] | None = None, exposures: list[str] | None = None,
+                      measured: list[str] | None = None, protocols: list[str] | None = None,
+                      coverages: list[str] | None = None, show_reference: bool = True,
+                      columns: list[str] | None = None, focus: str = "", page: float | None = None):
         """The main table for the given view, filters, sort and columns (the sorted column marked, tie bands
-        shaded), a line saying what it shows, and the row detail: of the `focus` row (a link's, a new
-        submission's, the last selected), highlighted, when it is in the table; else the placeholder."""
-        frame, line, shown = self.board_table(search, view, show, sort_by, sizes, types, setting_choices, exposures,
-                                              measured, protocols, coverages, show_reference, columns)
+        shaded), a line saying what it shows, the row detail: of the `focus` row (a link's, a new
+        submission's, the last selected), highlighted, when it is on the page shown; else the placeholder;
+        and the page control. A table of more than MAX_PAGE_ROWS rows is shown a page at a time: `page`
+        (None: the focus row's page, else the first)."""
+        table = self._table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                            protocols, coverages, show_reference)
+        pages = max(1, -(-len(table.order) // MAX_PAGE_ROWS))
+        if page is None:
+            page = table.position(focus) // MAX_PAGE_ROWS + 1 if table.position(focus) is not None else 1
+        page = min(max(1, int(page)), pages)
+        first = (page - 1) * MAX_PAGE_ROWS
+        records = table.records(first, MAX_PAGE_ROWS)
+        frame = render.table_frame(records, render.table_columns(records, columns or render.DEFAULT_COLUMNS))
+        line = table.line
+        if pages > 1:
+            line += f" Rows {first + 1:,}–{first + len(frame):,} of {len(table.order):,} (page {page} of {pages})."
         focus = focus if focus and focus in set(frame[render.ID_COLUMN]) else ""
-        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, shown.ranges.bands),
+        table_update = gr.Dataframe(value=render.styled(frame, sort_by or "Average", focus, table.shown.ranges.bands),
                                     datatype=render.datatypes(frame), column_widths=render.column_widths(frame),
                                     visible=not frame.empty)
-        return table_update, line, *self.detail(focus, view)
+        page_update = gr.Number(value=page, maximum=pages, visible=pages > 1, label=f"Page (of {pages})")
+        return table_update, line, *self.detail(focus, view), page_update
 
     def detail(self, row_id: str, view: str | None):
         """The detail panel and heat map of one row in a view (the placeholder for no row)."""
@@ -213,46 +263,43 @@ class BoardApp:
             return "", gr.skip()
         return row.id, (COMPARABLE_ONLY if row.comparable else ALL_ENTRIES)
 
-    def board_table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-                    coverages, show_reference, columns, *, bounds: bool = False) -> tuple[pd.DataFrame, str, View]:
-        """The table (`bounds`: with `render.BOUND_COLUMNS`), the line above it, and the view they show."""
-        records, names, line, shown = self._board_records(search, view, show, sort_by, sizes, types,
-                                                          setting_choices, exposures, measured, protocols, coverages,
-                                                          show_reference, columns, bounds=bounds)
-        return render.table_frame(records, names), line, shown
-
-    def _board_records(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
-                       protocols, coverages, show_reference, columns, *,
-                       bounds: bool = False) -> tuple[list[dict], list[str], str, View]:
-        """The shown rows' display records in order, the columns to show, the summary line and the view."""
+    def _table(self, search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
+               coverages, show_reference) -> Table:
+        """The shown rows in the table's order, with the line above the table (once per board generation and
+        controls: each page of the table, on screen or through the API, reuses it)."""
         prepared = self.prepared()
-        shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                             coverages, show_reference)
-        records = render.table_records(shown, prepared.ordered(shown, sort_by or "Average"), prepared.record)
-        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS, bounds=bounds)
-        return records, names, self.summary_line(shown, search, show, sort_by), shown
+
+        def build() -> Table:
+            shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
+                                 coverages, show_reference)
+            order = prepared.ordered(shown, sort_by or "Average")
+            return Table(prepared, shown, order, self.summary_line(shown, search, show, sort_by))
+        return prepared.memo(("table", *(_hashable(a) for a in (search, view, show, sort_by, sizes, types,
+                                                                 setting_choices, exposures, measured, protocols,
+                                                                 coverages, show_reference))), build)
 
     def leaderboard_api(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                         sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
                         setting_choices: list[str] | None = None, exposures: list[str] | None = None,
                         measured: list[str] | None = None, protocols: list[str] | None = None,
                         coverages: list[str] | None = None, show_reference: bool = True,
-                        columns: list[str] | None = None) -> dict:
+                        columns: list[str] | None = None, offset: int = 0, limit: int = MAX_PAGE_ROWS) -> dict:
         """The board as data: headers, rows (numbers unrounded), the same rows as displayed, and the note.
 
         Every row also carries `render.BOUND_COLUMNS`: its average's 95% interval, its range of plausible
         ranks and the strict average's interval (null where there is none). Every argument is optional; a
-        list left out selects every value."""
-        arguments = (search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols,
-                     coverages, show_reference, columns)
-        prepared = self.prepared()
-
-        def answer() -> dict:
-            records, names, line, board = self._board_records(*arguments, bounds=True)
-            data = [[_number_or_none(record[c]) for c in names] for record in records]
-            shown = [[values[c] for c in names] for values in (prepared.shown(r, board) for r in records)]
-            return {"headers": names, "data": data, "display": shown, "note": line, "snapshot": prepared.snapshot()}
-        return prepared.memo(("leaderboard", *(_hashable(a) for a in arguments)), answer)
+        list left out selects every value. One answer holds the rows `offset` to `offset + limit` of the
+        table's order (`limit` at most MAX_PAGE_ROWS); `total` is how many rows match."""
+        start, count = _whole_number(offset, "offset", 0), min(_whole_number(limit, "limit", 1), MAX_PAGE_ROWS)
+        table = self._table(search, view, show, sort_by, sizes, types, setting_choices, exposures, measured,
+                            protocols, coverages, show_reference)
+        records = table.records(start, count)
+        names = render.table_columns(records, columns or render.DEFAULT_COLUMNS, bounds=True, drop_empty=False)
+        prepared = table.prepared
+        return {"headers": names, "data": [[_number_or_none(record[c]) for c in names] for record in records],
+                "display": [[values[c] for c in names] for values in (prepared.shown(r, table.shown) for r in records)],
+                "note": table.line, "snapshot": prepared.snapshot(), "total": len(table.order), "offset": start,
+                "limit": count}
 
     def snapshot(self) -> str:
         """The short id of the board's current rows (`space.snapshot`), computed once per generation."""
@@ -298,19 +345,28 @@ class BoardApp:
                coverages, show_reference, columns, chosen, keep_empty: bool = False):
         """Bar and radar for the Leaderboard tab's selection, and a line saying which selection that is;
         the radar keeps the picked models still in view (at most RADAR_LIMIT), else the top 4
-        (`keep_empty`: the user just emptied the picker, so show the empty state instead)."""
-        shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                             coverages, show_reference)
-        entries = [r for r in shown.rows if r.status != "reference"]
-        picker = charts_module.choices(entries)
-        names = {value: name for name, value in picker}
-        kept = [c for c in (chosen or []) if c in names][:charts_module.RADAR_LIMIT]
-        if not kept and not keep_empty:
-            kept = [v for _, v in picker[:4]]
-        references = [r for r in self.board.reported if r.status == "reference"] if show_reference is not False else []
-        return (charts_module.bar_figure(shown, references),
-                charts_module.radar_figure(entries, kept, shown.view, names),
-                gr.Dropdown(choices=picker, value=kept), scope_line(shown, search, show, len(entries)))
+        (`keep_empty`: the user just emptied the picker, so show the empty state instead). The picker lists
+        the PICKER_LIMIT best entries of the selection (a search narrows it to others). Computed once per
+        board generation and arguments: every page load asks for the default view's charts."""
+        controls = (search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,
+                    show_reference)
+
+        def compute() -> tuple:
+            shown = self.current(*controls)
+            entries = [r for r in shown.rows if r.status != "reference"]
+            picker = charts_module.choices(entries)[:PICKER_LIMIT]
+            names = {value: name for name, value in picker}
+            kept = [c for c in (chosen or []) if c in names][:charts_module.RADAR_LIMIT]
+            if not kept and not keep_empty:
+                kept = [v for _, v in picker[:4]]
+            references = ([r for r in self.board.reported if r.status == "reference"]
+                          if show_reference is not False else [])
+            return (charts_module.bar_figure(shown, references),
+                    charts_module.radar_figure(entries, kept, shown.view, names), picker, kept,
+                    scope_line(shown, search, show, len(entries), len(picker)))
+        bar, radar, picker, kept, line = self.prepared().memo(
+            ("charts", *(_hashable(c) for c in (*controls, chosen)), keep_empty), compute)
+        return bar, radar, gr.Dropdown(choices=picker, value=kept), line
 
     def export(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -319,9 +375,21 @@ class BoardApp:
                coverages: list[str] | None = None, show_reference: bool = True, columns: list[str] | None = None,
                *, fmt: str = "csv") -> str:
         """The current view as a CSV or JSON file (every field, formula-leading text neutralised)."""
-        shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                             coverages, show_reference)
-        return self.exports.write(render.plain_table(shown, sort_by or "Average", self.snapshot()), fmt)
+        return self.exports.write(self._plain_table(search, view, show, sort_by, sizes, types, setting_choices,
+                                                    exposures, measured, protocols, coverages, show_reference), fmt)
+
+    def _plain_table(self, *controls) -> pd.DataFrame:
+        """What the downloads hold for the controls (`export`'s, without the columns: a download has every
+        field), built once per generation of the board: each page load and control change asks for both
+        files, and 10,000 rows took 0.6 s a file."""
+        search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols, coverages, \
+            show_reference = controls
+
+        def build() -> pd.DataFrame:
+            shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
+                                 coverages, show_reference)
+            return render.plain_table(shown, sort_by or "Average", self.snapshot())
+        return self.prepared().memo(("downloads", *(_hashable(c) for c in controls)), build)
 
     def downloads(self, *controls):
         """Both download buttons' files for the current view, so one click downloads."""

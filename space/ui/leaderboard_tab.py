@@ -30,6 +30,7 @@ class LeaderboardTab:
     columns: gr.CheckboxGroup
     note: gr.Markdown
     table: gr.Dataframe
+    page: gr.Number
     csv_button: gr.DownloadButton
     json_button: gr.DownloadButton
     detail: gr.Markdown
@@ -82,6 +83,8 @@ def build_leaderboard_tab() -> LeaderboardTab:
                          elem_id="board-table", buttons=["copy", "fullscreen"],
                          label="Leaderboard (accuracy in %; select a row for its details)")
     with gr.Row(elem_id="board-downloads"):
+        page = gr.Number(value=1, minimum=1, precision=0, step=1, label="Page", visible=False, elem_id="board-page",
+                         min_width=120, scale=0)
         csv_button = gr.DownloadButton("Download table (CSV)", size="sm", elem_id="download-csv")
         json_button = gr.DownloadButton("Download table (JSON)", size="sm", elem_id="download-json")
     with gr.Group():
@@ -90,5 +93,5 @@ def build_leaderboard_tab() -> LeaderboardTab:
     return LeaderboardTab(search=search, view=view, show=show, sort_by=sort_by, types=types, sizes=sizes,
                           setting_choices=setting_choices, exposures=exposures, measured=measured,
                           protocols=protocols, coverages=coverages, show_reference=show_reference, preset=preset,
-                          columns=columns, note=note, table=table, csv_button=csv_button, json_button=json_button,
+                          columns=columns, note=note, table=table, page=page, csv_button=csv_button, json_button=json_button,
                           detail=detail, heatmap=heatmap, focus=gr.State(""))

@@ -25,3 +25,30 @@ def run_mmad() -> Callable[..., subprocess.CompletedProcess]:
         return subprocess.run([sys.executable, "-m", "mmad.cli", *map(str, args)],
                               capture_output=True, text=True, timeout=300)
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic raw root at 0.1% scale (~150 files, every source): for tests whose subject does not
+    depend on the root's size (and that a mutation run repeats hundreds of times). Read-only."""
+    from mmad.synth import write_root
+
+    root = tmp_path_factory.mktemp("mmad_tiny") / "ALL_DATA"
+    write_root(root, scale=0.001, seed=0)
+    return root
+
+
+def _tqdm_per_process() -> None:
+    """tqdm's default lock is a multiprocessing semaphore that forked processes share, and each bar may
+    start a monitor thread. A mutation run forks a child per mutant and kills the slow ones: a child killed
+    while holding the semaphore hung every later child that drew a bar (even a disabled one). A thread
+    lock and no monitor thread keep each process to itself."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+    tqdm.monitor_interval = 0
+
+
+_tqdm_per_process()

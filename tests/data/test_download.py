@@ -116,12 +116,13 @@ def test_fake_hub_broken_zip_is_a_clear_error(small_root, fake_hub, tmp_path, ca
 
 @pytest.mark.parametrize("members, symlinks, why", [
     ({"VisA/ok.png": b"x", "VisA/../../escaped.txt": b"owned"}, {}, "outside the target folder"),
-    ({"VisA/ok.png": b"x", "/tmp/escaped-absolute.txt": b"owned"}, {}, "outside the target folder"),
+    ({"VisA/ok.png": b"x", "{tmp}/escaped-absolute.txt": b"owned"}, {}, "outside the target folder"),
     ({"VisA/ok.png": b"x"}, {"VisA/link.png": "../../escaped.txt"}, "symbolic link"),
     ({"VisA/ok.png": b"x", "GoodsAD/x.jpg": b"owned"}, {}, "is not under VisA/"),
 ])
 def test_fake_hub_unsafe_zip_member_is_refused_and_nothing_is_written(small_root, fake_hub, tmp_path, capsys,  # noqa: F811
                                                                       members, symlinks, why):
+    members = {name.replace("{tmp}", str(tmp_path)): content for name, content in members.items()}  # absolute
     upload_authors_repo(small_root, replace={"VisA.zip": zip_of(members, symlinks)})
     work = tmp_path / "work"
     out = work / "a" / "root"
@@ -130,7 +131,7 @@ def test_fake_hub_unsafe_zip_member_is_refused_and_nothing_is_written(small_root
     assert "VisA.zip: refused" in err and why in err
     written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
     assert written == ["a/root/domain_knowledge.json", "a/root/mmad.json"]
-    assert not Path("/tmp/escaped-absolute.txt").exists()
+    assert not (tmp_path / "escaped-absolute.txt").exists()
 
 
 def test_fake_hub_existing_files_are_kept_without_force(small_root, fake_hub, tmp_path, capsys):  # noqa: F811

@@ -19,10 +19,12 @@ utils = load_task_utils()
 
 
 @pytest.fixture(scope="module")
-def docs(tiny_export: Path):
+def docs(tiny_export: Path, tmp_path_factory: pytest.TempPathFactory):
     from datasets import load_dataset
 
-    plain = load_dataset(str(tiny_export), "all", split="test")
+    # A module fixture is set up before the per-test HF home: its own cache, never the user's.
+    cache = tmp_path_factory.mktemp("hf_datasets")
+    plain = load_dataset(str(tiny_export), "all", split="test", cache_dir=str(cache))
     return utils.process_docs(plain.remove_columns(["image", "template_image", "similar_template_image", "mask"]))
 
 

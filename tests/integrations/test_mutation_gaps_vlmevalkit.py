@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from eval.predict.prompts import PromptSettings, build_prompt
-from mmad.vlmevalkit import export_tsv, import_predictions, tsv_rows
+from mmad.vlmevalkit import export_tsv, import_predictions, read_index, tsv_rows
 from mmad_dataset import MMADError, load_rows
 
 
@@ -124,12 +127,15 @@ def test_a_tsv_with_just_the_columns_the_import_reads_is_enough(tmp_path):
     assert json.loads((tmp_path / "o.jsonl").read_text(encoding="utf-8"))["answer"] == "B"
 
 
+def _in_ascii_locale(code: str, *args: Path) -> None:
+    """Run `code` (argv: args) in a fresh interpreter whose locale encoding is ASCII."""
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", f"import sys; {code}", *map(str, args)], env=env, check=True, timeout=120)
+
+
 def test_import_reads_and_writes_utf8_under_an_ascii_locale(tsv, tmp_path):
     """CI containers often run with LANG=C: the files are UTF-8 whatever the locale."""
-    import os
-    import subprocess
-    import sys
-
     rows = _index(tsv)
     tsv_copy = tmp_path / "MMAD.tsv"
     tsv_copy.write_text(tsv.read_text(encoding="utf-8").replace(rows[0]["question"], "Qué défaut ?", 1),
@@ -138,11 +144,8 @@ def test_import_reads_and_writes_utf8_under_an_ascii_locale(tsv, tmp_path):
     predictions = tmp_path / "p.csv"
     predictions.write_text("index,prediction\n0,(B) café\n", encoding="utf-8")
     out = tmp_path / "o.jsonl"
-    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    code = "import sys; from mmad.vlmevalkit import import_predictions as i; i(*sys.argv[1:])"
-    subprocess.run([sys.executable, "-c", code, str(predictions), str(tsv_copy), str(out)], env=env, check=True,
-                   timeout=120)
+    _in_ascii_locale("from mmad.vlmevalkit import import_predictions as i; i(*sys.argv[1:])",
+                     predictions, tsv_copy, out)
     assert json.loads(out.read_text(encoding="utf-8"))["response"] == "(B) café"
     import_predictions(predictions, tsv_copy, tmp_path / "here.jsonl")  # this process's locale: UTF-8
     assert (tmp_path / "here.jsonl").read_bytes() == out.read_bytes()
@@ -181,3 +184,100 @@ def test_replies_that_are_all_numbers_stay_as_written(tsv, tmp_path, suffix, sep
     out = tmp_path / "o.jsonl"
     import_predictions(predictions, tsv, out)
     assert [json.loads(line)["response"] for line in out.read_text(encoding="utf-8").splitlines()] == ["1.50", "2"]
+
+
+def _edited_export(tiny_export: Path, folder: Path, edit) -> Path:
+    """A copy of the export whose `mmad.json` (what `load_rows` reads) went through `edit`, in place."""
+    copy = folder / "export"
+    shutil.copytree(tiny_export, copy)
+    mmad = json.loads((copy / "mmad.json").read_text(encoding="utf-8"))
+    edit(mmad)
+    (copy / "mmad.json").write_text(json.dumps(mmad), encoding="utf-8")
+    return copy
+
+
+def test_the_tsv_has_each_column_once_in_vlmevalkits_order(tsv, tiny_export, tmp_path):
+    with tsv.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle, delimiter="\t"))
+    assert header == ["index", "question_id", "image", "image_path", "question", "hint", "A", "B", "C", "D", "E",
+                      "answer", "category", "l2-category"]
+    paths = tmp_path / "MMAD_paths.tsv"
+    export_tsv(tiny_export, paths, images="paths")
+    with paths.open(encoding="utf-8", newline="") as handle:
+        assert next(csv.reader(handle, delimiter="\t"))[:4] == ["index", "question_id", "image_path", "question"]
+
+
+def test_a_config_without_questions_is_refused_by_name(tiny_export, tmp_path):
+    def drop_visa(mmad: dict) -> None:
+        for image in [image for image in mmad if image.startswith("VisA/")]:
+            del mmad[image]
+
+    no_visa = _edited_export(tiny_export, tmp_path, drop_visa)
+    with pytest.raises(MMADError) as refused:
+        export_tsv(no_visa, tmp_path / "MMAD.tsv", config="visa")
+    assert str(refused.value) == f"{no_visa}: config 'visa' has no question"
+
+
+def test_text_with_line_breaks_and_accents_survives_the_round_trip(tiny_export, tmp_path):
+    """A question or option holding a carriage return or a newline stays one row, as written, for
+    VLMEvalKit (pandas) and for the import; the file is UTF-8 under an ASCII locale too."""
+    def edit(mmad: dict) -> None:
+        first = next(iter(mmad.values()))["conversation"][0]
+        first["Question"] = "Is the part\rdamaged? é"
+        first["Options"]["B"] = "No,\r\nit is fine"
+
+    export = _edited_export(tiny_export, tmp_path, edit)
+    here, there = tmp_path / "here" / "MMAD.tsv", tmp_path / "there" / "MMAD.tsv"
+    export_tsv(export, here)
+    _in_ascii_locale("from mmad.vlmevalkit import export_tsv as e; e(*sys.argv[1:])", export, there)
+    assert there.read_bytes() == here.read_bytes()
+    import pandas as pd
+
+    data = pd.read_csv(here, sep="\t")  # what VLMEvalKit's `load` does with a .tsv
+    assert len(data) == len(load_rows(tiny_export))
+    assert data["question"][0] == "Is the part\rdamaged? é"
+    assert read_index(here)["0"]["B"] == "No,\r\nit is fine"
+
+
+def test_a_single_column_prediction_file_names_the_missing_column(tsv, tmp_path):
+    for suffix, column in ((".csv", "index"), (".tsv", "prediction")):
+        predictions = tmp_path / f"p{suffix}"
+        predictions.write_text(f"{column}\n0\n", encoding="utf-8")
+        missing = "prediction" if column == "index" else "index"
+        assert _refusal(predictions, tsv, tmp_path / "o") == (
+            f"{predictions}: no {missing} column; columns are {column}")
+
+
+def test_a_build_prompt_setting_for_conversations_still_asks_one_question_per_row(tiny_export):
+    rows = list(tsv_rows(tiny_export, settings=PromptSettings(setting="0-shot", cumulative=True)))
+    plain = list(tsv_rows(tiny_export, settings=PromptSettings(setting="0-shot")))
+    assert rows == plain
+
+
+def _workbook(path: Path, rows: list[list]) -> Path:
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [["index", "prediction"], *rows]:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_replies_come_back_as_the_spreadsheet_shows_them(tsv, tmp_path):
+    """Spreadsheet cells may hold numbers (an editor's autocorrect) or text such as NA; both stay as shown."""
+    numbers = _workbook(tmp_path / "model_MMAD.XLSX", [[0, 1.5], [1, 2]])
+    out = tmp_path / "o.jsonl"
+    assert import_predictions(numbers, tsv, out) == 2
+    assert [json.loads(line)["response"] for line in out.read_text(encoding="utf-8").splitlines()] == ["1.5", "2"]
+    texts = _workbook(tmp_path / "texts.xlsx", [[0, "NA"], [1, None], [2.0, "(C) é"]])
+    import_predictions(texts, tsv, out)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["response"] for r in records] == ["NA", "", "(C) é"]
+    assert [r["question_id"] for r in records] == [row["question_id"] for row in _index(tsv)[:3]]
+
+
+def test_xlsx_without_openpyxl_says_what_to_install_or_how_to_avoid_it(tsv, tmp_path, monkeypatch):
+    book = _workbook(tmp_path / "model_MMAD.xlsx", [[0, "A"]])
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # as if it were not installed
+    assert _refusal(book, tsv, tmp_path / "o") == (
+        f"{book}: reading .xlsx needs openpyxl (pip install openpyxl), or run VLMEvalKit with PRED_FORMAT=tsv")

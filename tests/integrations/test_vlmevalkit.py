@@ -92,8 +92,6 @@ def _write_prediction_file(tsv: Path, replies: dict[str, str], path: Path) -> No
 @pytest.mark.parametrize("suffix", [".tsv", ".csv", ".json", ".xlsx"])
 def test_prediction_file_converts_back_and_scores_like_the_answers_given_directly(
         tiny_export, raw_rows, tmp_path, suffix):
-    if suffix == ".xlsx":
-        pytest.importorskip("openpyxl", reason="pandas needs openpyxl for .xlsx")
     tsv = tmp_path / "MMAD.tsv"
     _export(tiny_export, tsv)
     rng = random.Random(5)

@@ -318,3 +318,29 @@ def test_sigterm_stops_the_demo_app_and_removes_its_temporary_folders(tmp_path):
         if app.poll() is None:
             app.kill()
     assert list(tmp_path.glob("mmad-demo-*")) == []
+
+
+def test_leaderboard_api_answers_in_pages_that_walk_every_row_once(serve, monkeypatch):
+    """An answer is bounded (at most `MAX_PAGE_ROWS` rows, so a 10,000-row board answers as fast as a small
+    one); `total` says how many rows match, and `offset`/`limit` walk them in the table's order."""
+    from space.ui import callbacks
+
+    monkeypatch.setattr(callbacks, "MAX_PAGE_ROWS", 40)
+    client = serve(None)
+    everything = _bundled()
+    first = _board(client, show=ranking.ALL_ENTRIES)
+    assert (len(first["data"]), first["total"], first["offset"], first["limit"]) == (40, len(everything), 0, 40)
+    assert len(first["display"]) == 40
+    walked = [*_column(first, "ID")]
+    for offset in range(40, len(everything), 30):
+        page = _board(client, show=ranking.ALL_ENTRIES, offset=offset, limit=30)
+        assert (page["offset"], page["total"], page["headers"]) == (offset, len(everything), first["headers"])
+        walked += _column(page, "ID")
+    assert sorted(walked) == sorted(e["id"] for e in everything) and len(set(walked)) == len(walked)
+    assert _board(client, show=ranking.ALL_ENTRIES, limit=10**9)["limit"] == 40  # never more than the cap
+    past_the_end = _board(client, show=ranking.ALL_ENTRIES, offset=10**6)
+    assert past_the_end["data"] == [] and past_the_end["total"] == len(everything)
+    for bad in ({"offset": -1}, {"limit": 0}, {"offset": "x" * 5000}, {"limit": 2.5}, {"offset": True}):
+        with pytest.raises(AppError) as refused:
+            _board(client, **bad)
+        assert ("offset" in str(refused.value) or "limit" in str(refused.value)) and len(str(refused.value)) < 300

@@ -5,6 +5,7 @@ starting while two submit), locally and on the fake Hub (tests/fake_hub.py)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -87,29 +88,51 @@ DAMAGES = {
     "truncated": lambda content: content[: len(content) // 2],
     "garbage": lambda content: b"\x00\xffnot json at all",
     "empty file": lambda content: b"",
-    "another format": lambda content: json.dumps({"format": 99, "entries": {}}).encode(),
-    "entries not an object": lambda content: json.dumps({"format": 1, "entries": []}).encode(),
+    "another format": lambda content: _signed(content.partition(b"\n")[2], fmt=99),
+    "an old format-1 file": lambda content: json.dumps({"format": 1, "entries": json.loads(_body(content))}).encode(),
+    "header not JSON": lambda content: b"{oops\n" + _body(content),
+    "no header line": lambda content: _body(content),
+    "one digit changed": lambda content: content.replace(b'"average":', b'"average":1', 1),
     "average not a number": lambda content: content.replace(b'"average":', b'"average":"high","was":', 1),
     "metadata not an object": lambda content: _edit(content, lambda rec: rec.update(metadata="x")),
-    "files missing": lambda content: _edit(content, lambda rec: rec.pop("files")),
-    "record in the wrong shard": lambda content: _move_to_wrong_shard(content),
     "user off the schema": lambda content: _edit(content, lambda rec: rec["metadata"].update(user=["a"])),
     "average over 100": lambda content: _edit(content, lambda rec: rec["result"]["official"].update(average=150.0)),
+    "record in the wrong shard": lambda content: _move_to_wrong_shard(content),
+    # written with a correct checksum (a writer that bypasses `index.record`): the shape is still checked
+    "entries not an object, checksum right": lambda content: _signed(b"[]"),
+    "files missing, checksum right": lambda content: _edit(content, lambda rec: rec.pop("files"), sign=True),
+    "result not an object, checksum right": lambda content: _edit(content, lambda rec: rec.update(result=[1]),
+                                                                   sign=True),
+    "record in the wrong shard, checksum right": lambda content: _move_to_wrong_shard(content, sign=True),
 }
 
 
-def _edit(content: bytes, change) -> bytes:
-    data = json.loads(content)
-    change(next(iter(data["entries"].values())))
-    return json.dumps(data).encode()
+def _body(content: bytes) -> bytes:
+    return content.partition(b"\n")[2]
 
 
-def _move_to_wrong_shard(content: bytes) -> bytes:
-    data = json.loads(content)
-    sid, record = next(iter(data["entries"].items()))
+def _signed(body: bytes, fmt: int = index.FORMAT) -> bytes:
+    """A shard file whose header's checksum matches `body`."""
+    return json.dumps({"format": fmt, "sha256": hashlib.sha256(body).hexdigest()}).encode() + b"\n" + body
+
+
+def _edit(content: bytes, change, *, sign: bool = False) -> bytes:
+    """The shard with its first record changed: by hand (the header left as it was), or `sign`ed again."""
+    head, _, body = content.partition(b"\n")
+    data = json.loads(body)
+    change(next(iter(data.values())))
+    edited = json.dumps(data).encode()
+    return _signed(edited) if sign else head + b"\n" + edited
+
+
+def _move_to_wrong_shard(content: bytes, *, sign: bool = False) -> bytes:
+    head, _, body = content.partition(b"\n")
+    data = json.loads(body)
+    sid = next(iter(data))
     wrong = next(c for c in index.SHARDS if c != sid[-1])
-    data["entries"][sid[:-1] + wrong] = data["entries"].pop(sid)
-    return json.dumps(data).encode()
+    data[sid[:-1] + wrong] = data.pop(sid)
+    edited = json.dumps(data).encode()
+    return _signed(edited) if sign else head + b"\n" + edited
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
@@ -119,7 +142,7 @@ def test_a_damaged_shard_is_rebuilt_from_the_entries(tmp_path, results, damage):
     shard = store.root / index.shard_path(store.list()[0].id[-1])
     shard.write_bytes(DAMAGES[damage](shard.read_bytes()))
     assert board_rows(store) == truth
-    assert index.decode_shard(shard.read_bytes(), shard.stem, lambda *_: True) is not None  # rewritten whole
+    assert index.decode_shard(shard.read_bytes(), shard.stem) is not None  # rewritten whole
 
 
 def test_a_missing_index_is_rebuilt_from_the_entries(tmp_path, results):
@@ -209,7 +232,7 @@ def test_two_instances_on_the_fake_hub_and_a_third_starting_meanwhile(fake_hub, 
     assert len(truth) == 6
     assert board_rows(third) == truth and board_rows(fresh) == truth
     files = fake_hub.files(REPO)
-    shards = {p: index.decode_shard(c, p[-6], lambda *_: True) for p, c in files.items() if p.startswith("summary/")}
+    shards = {p: index.decode_shard(c, p[-6]) for p, c in files.items() if p.startswith("summary/")}
     assert sum(len(s) for s in shards.values()) == 6  # every commit carried its record: none lost
 
 
@@ -262,3 +285,4 @@ def test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once(
     finally:
         for demo, _ in apps:
             demo.close()
+

@@ -75,3 +75,22 @@ def test_memo_answers_once_per_key():
     for key in ("a", "a", "b", "a"):
         prepared.memo((key,), lambda: calls.append(1) or len(calls))
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("view", ranking.VIEWS)
+def test_a_rescored_row_is_ranked_and_found_by_its_new_numbers_in_the_next_generation(view):
+    """Rows are rebuilt as new objects when their entry changes (same id): the next generation ranks, filters
+    and searches them by their new values, never by what an earlier generation computed for that id."""
+    first = Prepared(ROWS)
+    for filters in FILTERS:
+        first.view(filters, view)
+    changed = {"v-mine": stored("v-mine", name="Renamed", average=12.0),
+               "twin-a": row(id="twin-a", model="Twin", average=99.0, size="7B", type="API")}
+    rows = [changed.get(r.id, r) for r in ROWS]
+    second = Prepared(rows, first)
+    for filters in FILTERS:
+        expected = ranking.board_view(rows, filters, view)
+        shown = second.view(filters, view)
+        assert ([r.id for r in shown.rows], shown.ranks, shown.ranges, shown.hidden) == (
+            [r.id for r in expected.rows], expected.ranks, expected.ranges, expected.hidden)
+    assert second.view(Filters(search="renamed", show=ALL_ENTRIES), view).rows[0].model == "Renamed"
