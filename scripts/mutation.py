@@ -43,6 +43,26 @@ _SPACE = ["tests/space/test_space_populate.py", "tests/space/test_taxonomy.py", 
           "tests/space/test_reported_entries.py"]
 _SUBMIT = ["tests/space/test_space_submit.py", "tests/space/test_space_storage.py",
            "tests/space/test_board_guarantees.py"]
+_SUBMIT_PY = "tests/space/test_space_submit.py::"
+#: Storage: its own tests and the few submit, claim and re-score tests that drive the stores (the app-level
+#: and twenty-writer tests are slow and add nothing these do not check).
+_STORAGE = ["tests/space/test_space_storage.py", "tests/space/test_stored_entry_schema.py",
+            "tests/space/test_space_index.py", "--deselect",
+            "tests/space/test_space_index.py::test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once",
+            *(f"tests/space/test_board_guarantees.py::{name}" for name in (
+                "test_a_stored_submissions_claims_never_expire_for_a_running_second_instance",
+                "test_claims_hold_for_an_instance_started_a_year_later",
+                "test_fake_hub_claims_never_expire_for_a_second_instance",
+                "test_fake_hub_two_instances_committing_one_file_at_once_store_it_once")),
+            *(_SUBMIT_PY + name for name in (
+                "test_submission_is_scored_and_stored_as_one_folder", "test_concurrent_duplicates_store_exactly_one",
+                "test_two_app_instances_on_one_local_store_accept_a_file_once",
+                "test_two_app_instances_on_one_fake_hub_repo_accept_a_file_once",
+                "test_fake_hub_stalled_commit_blocks_no_other_submission",
+                "test_fake_hub_lost_reply_then_resubmission_is_a_duplicate",
+                "test_daily_limit_holds_across_two_app_instances_on_one_store")),
+            "tests/space/test_space_rescore.py::test_rescore_on_the_hub_is_one_commit",
+            "tests/space/test_space_rescore.py::test_every_rescore_keeps_every_earlier_result"]
 #: The two fuzz tests of bad prediction files take ~50 s a run: too slow to repeat per mutant.
 _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong_types",
             "--deselect", "tests/eval/test_errors.py::test_fuzz_upstream_records"]
@@ -53,9 +73,16 @@ MODULES: dict[str, list[str]] = {
     "space/ranking.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
     "space/render.py": [*_SPACE, "tests/space/test_board_guarantees.py"],
     "space/charts.py": ["tests/space/test_space_charts.py"],
-    "space/storage.py": _SUBMIT,
+    "space/storage.py": _STORAGE,
     "space/submit.py": _SUBMIT,
-    "space/scoring.py": [*_SUBMIT, "tests/space/test_space_rescore.py"],
+    "space/scoring.py": ["tests/space/test_space_rescore.py", "tests/eval/test_demo_sample.py",
+                         "tests/space/test_space_app.py::test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store",
+                         "tests/space/test_space_app.py::test_only_results_scored_against_this_boards_full_key_rank",
+                         *(_SUBMIT_PY + name for name in (
+                             "test_submission_is_scored_and_stored_as_one_folder",
+                             "test_same_predictions_spelled_differently_are_duplicates",
+                             "test_two_line_file_is_stored_as_a_subset_and_never_comparable",
+                             "test_demo_store_folder_is_removed_at_exit"))],
     "space/identity.py": ["tests/space/test_space_submit.py", "tests/space/test_mutation_gaps_identity.py"],
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],

@@ -1,0 +1,256 @@
+"""What the stores promise, pinned where mutation testing found no test looking: the files written
+byte for byte, the errors an operator reads, claims that go stale only when they should, and the Hub
+store's commits, retries and mirror on the fake Hub (tests/fake_hub.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from space import storage
+from space.storage import (DuplicateSubmission, Files, HubStore, LocalStore, StorageError, Stored, check_id,
+                           check_predictions_name, claim_path, index_entries, mirror_folder, new_submission_id,
+                           rescored_files)
+
+REPO = "mmad-board/submissions"
+SID = "20260301T120000Z-0123456789"
+CLAIM = "content-" + "ab" * 32
+
+
+def _files(submission_id: str, average: float = 50.0, claims: tuple[str, ...] = (), **metadata) -> Files:
+    return Files.for_submission(submission_id, b'{"question_id": "a#0", "answer": "A"}\n', "predictions.jsonl",
+                                {"model_name": "M", "user": "u", "predictions_file": "predictions.jsonl", **metadata},
+                                {"official": {"average": average}}, claims)
+
+
+def _pretty(data: dict) -> bytes:
+    """How every stored JSON file is written: indented, keys sorted, UTF-8 as is, one final newline."""
+    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- ids, names, the files of one submission ----------------------------------------------------------
+
+def test_a_new_id_is_the_time_then_ten_random_hex_digits():
+    now = datetime(2026, 3, 1, 12, 0, 5, tzinfo=timezone.utc)
+    made = {new_submission_id(now) for _ in range(20)}
+    assert len(made) == 20 and all(storage.SUBMISSION_ID.fullmatch(m) and m.startswith("20260301T120005Z-")
+                                   for m in made)
+    assert new_submission_id()[:8] == datetime.now(timezone.utc).strftime("%Y%m%d")
+
+
+def test_bad_ids_and_names_are_refused_with_a_short_quote():
+    with pytest.raises(StorageError, match=r"^not a submission id: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'$"):
+        check_id("x" * 100)
+    with pytest.raises(StorageError, match=r"^not a submission id: 'None'$"):
+        check_id(None)
+    assert check_id(SID) == SID
+    with pytest.raises(StorageError, match=r"^predictions file name must be one of \('predictions.jsonl', "
+                                           r"'predictions.json'\), not 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'$"):
+        check_predictions_name("y" * 100)
+    assert [check_predictions_name(n) for n in storage.PREDICTION_NAMES] == ["predictions.jsonl", "predictions.json"]
+
+
+def test_the_files_of_a_submission_byte_for_byte():
+    metadata = {"user": "ü", "model_name": "Ω-VL", "setting": "0-shot", "predictions_file": "predictions.json"}
+    files = Files.for_submission(SID, b"[]", "predictions.json", metadata, {"official": {"average": 1.5}},
+                                 (CLAIM, "name-" + "cd" * 32))
+    assert files.contents == {f"verified/{SID}/predictions.json": b"[]",
+                              f"verified/{SID}/metadata.json": _pretty(metadata),
+                              f"verified/{SID}/result.json": _pretty({"official": {"average": 1.5}})}
+    record = _pretty({"submission_id": SID, "model_name": "Ω-VL", "user": "ü", "setting": "0-shot"})
+    assert files.claims == {CLAIM: record, "name-" + "cd" * 32: record}
+    assert files.submission_id == SID
+    bare = Files.for_submission(SID, b"x", "predictions.jsonl", {}, {}, (CLAIM,))
+    assert json.loads(bare.claims[CLAIM]) == {"submission_id": SID, "model_name": "", "user": "", "setting": ""}
+    assert Files(bare.contents).claims == {}
+
+
+@pytest.mark.parametrize("claim", ["content-" + "ab" * 31, "Content-" + "ab" * 32, "-" + "ab" * 32,
+                                   "content-" + "AB" * 32, "content_" + "ab" * 32, "content-" + "ab" * 32 + "0"])
+def test_a_claim_is_a_kind_and_a_sha256(claim):
+    with pytest.raises(StorageError, match=r"^a claim is a kind and a sha256, e\.g\. content-<64 hex>$"):
+        Files.for_submission(SID, b"x", "predictions.jsonl", {}, {}, (CLAIM, claim))
+
+
+def test_paths_of_claims_history_and_mirrors():
+    assert claim_path(CLAIM) == f"index/{CLAIM}.json"
+    previous = Stored(SID, {}, {"official": {"average": 1.0}}, ({}, {}))
+    assert rescored_files(previous, {"official": {"average": 2.0}}) == {
+        f"verified/{SID}/history/0002.json": _pretty({"official": {"average": 1.0}}),
+        f"verified/{SID}/result.json": _pretty({"official": {"average": 2.0}})}
+    assert mirror_folder("/base", "org/name") == __import__("pathlib").Path("/base/org--name")
+    assert str(DuplicateSubmission(CLAIM, {"submission_id": SID})) == f"already stored as {SID}"
+    assert str(DuplicateSubmission(CLAIM, {})) == "already stored as ?"
+
+
+def test_the_index_lists_each_entry_once_by_id():
+    shards = {"1": {"b1": {"metadata": {"m": 1}, "result": {"r": 1}}}, "2": None, "3": {},
+              "0": {"a0": {"metadata": {"m": 0}, "result": {"r": 0}}}}
+    assert index_entries(shards) == [Stored("a0", {"m": 0}, {"r": 0}), Stored("b1", {"m": 1}, {"r": 1})]
+
+
+# --- reading entries back -----------------------------------------------------------------------------
+
+def test_damaged_files_are_named_with_the_problem(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID))
+    folder = tmp_path / "verified" / SID
+    (folder / "result.json").write_bytes(b'{"official": {}}')
+    with pytest.raises(StorageError, match=rf"^submission {SID} could not be read \(ValueError\)$"):
+        store.get(SID)
+    assert store.list() == []
+    assert store.unreadable == {SID: "ValueError: result.json: official.average: Field required"}
+    assert store.health() == (f"1 stored submission(s) could not be read and are not shown "
+                              f"({SID}: ValueError: result.json: official.average: Field required)")
+    (folder / "result.json").unlink()
+    assert store.list() == [] and store.health() == ""  # a folder without its result is no entry yet
+    with pytest.raises(StorageError, match=r"\(FileNotFoundError\)$"):
+        store.get(SID)
+
+
+def test_health_names_at_most_three_unreadable_entries(tmp_path):
+    store = LocalStore(tmp_path)
+    ids = [f"20260301T12000{i}Z-012345678{i}" for i in range(5)]
+    for sid in ids:
+        store.save(_files(sid))
+        (tmp_path / "verified" / sid / "metadata.json").write_bytes(b"[]")
+    assert store.list() == []
+    assert store.health() == ("5 stored submission(s) could not be read and are not shown ("
+                              + "; ".join(f"{sid}: ValueError: metadata.json: not a JSON object" for sid in ids[:3])
+                              + ")")
+
+
+def test_a_long_reason_is_cut_to_eighty_characters(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID))
+    damaged = {"official": {"average": 1.0, "sources": {"S" * 100: {"average": "x"}}}}
+    (tmp_path / "verified" / SID / "result.json").write_bytes(_pretty(damaged))
+    store.list()
+    assert store.unreadable[SID] == "ValueError: " + ("result.json: official.sources." + "S" * 100)[:80]
+
+
+def test_only_submission_folders_are_entries(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID))
+    stray = tmp_path / "verified" / "notes"
+    stray.mkdir()
+    for name in ("metadata.json", "result.json"):
+        (stray / name).write_bytes((tmp_path / "verified" / SID / name).read_bytes())
+    assert [s.id for s in store.list()] == [SID] and [s.id for s in store.summaries()] == [SID]
+    assert store.health() == ""
+
+
+def test_history_is_read_in_order(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID, 10.0))
+    for average in (20.0, 30.0, 40.0):
+        [stored] = store.list()
+        store.replace_results(rescored_files(stored, {"official": {"average": average}}))
+    [stored] = store.list()
+    assert [h["official"]["average"] for h in stored.history] == [10.0, 20.0, 30.0]
+    assert [h["official"]["average"] for h in store.get(SID).history] == [10.0, 20.0, 30.0]
+    assert sorted(p.name for p in (tmp_path / "verified" / SID / "history").iterdir()) == [
+        "0000.json", "0001.json", "0002.json"]
+    assert [s.result["official"]["average"] for s in store.summaries()] == [40.0]
+
+
+def test_a_rescore_is_written_history_first_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID, 10.0))
+    [stored] = store.list()
+    order, real_replace = [], os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: order.append(os.path.basename(b)) or real_replace(a, b))
+    store.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
+    assert order[:2] == ["0000.json", "result.json"]
+    assert sorted(p.name for p in (tmp_path / "verified" / SID).rglob("*") if p.is_file()) == [
+        "0000.json", "metadata.json", "predictions.jsonl", "result.json"]
+
+
+# --- writing and claiming locally -----------------------------------------------------------------------
+
+def test_a_submission_is_one_folder(tmp_path):
+    store = LocalStore(tmp_path)
+    split = Files({f"verified/{SID}/result.json": b"{}", "verified/20260301T120000Z-9999999999/metadata.json": b"{}"})
+    with pytest.raises(StorageError, match="^a submission is written as exactly one folder$"):
+        store.save(split)
+    store.save(_files(SID))
+    with pytest.raises(StorageError, match=f"^submission {SID} already exists$"):
+        store.save(_files(SID))
+    assert not (tmp_path / "verified" / f".staging-{SID}").exists()
+
+
+def test_a_failed_write_releases_its_claims_and_says_why(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    monkeypatch.setattr(os, "rename", lambda a, b: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(StorageError, match=r"^could not write the submission \(\[Errno 28\] No space left on device\); "
+                                           r"nothing was stored$"):
+        store.save(_files(SID, claims=(CLAIM,)))
+    assert list((tmp_path / "index").iterdir()) == []
+    monkeypatch.undo()
+    store.save(_files(SID, claims=(CLAIM,)))
+
+
+def test_claim_files_are_readable_records(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID, claims=(CLAIM,), setting="1-shot"))
+    path = tmp_path / "index" / f"{CLAIM}.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert json.loads(path.read_bytes()) == {"submission_id": SID, "model_name": "M", "user": "u", "setting": "1-shot"}
+    with pytest.raises(DuplicateSubmission) as caught:
+        store.save(_files(new_submission_id(), claims=("name-" + "12" * 32, CLAIM)))
+    assert caught.value.claim == CLAIM and caught.value.existing["submission_id"] == SID
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [f"{CLAIM}.json"]  # the first claim given back
+    assert store.save(_files(new_submission_id())) is None  # no claims: no index folder needed
+    assert LocalStore(tmp_path / "bare").save(_files(SID)) is None and not (tmp_path / "bare" / "index").exists()
+
+
+def _age(path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_claim_whose_submission_never_appeared_goes_stale_after_ten_minutes(tmp_path):
+    store = LocalStore(tmp_path)
+    orphan = tmp_path / "index" / f"{CLAIM}.json"
+    orphan.parent.mkdir()
+    orphan.write_bytes(_pretty({"submission_id": "20260301T120000Z-dead00dead"}))
+    _age(orphan, storage.STALE_CLAIM_SECONDS - 30)
+    with pytest.raises(DuplicateSubmission):
+        store.save(_files(SID, claims=(CLAIM,)))
+    _age(orphan, storage.STALE_CLAIM_SECONDS + 30)
+    store.save(_files(SID, claims=(CLAIM,)))
+    assert json.loads(orphan.read_bytes())["submission_id"] == SID
+    assert storage.STALE_CLAIM_SECONDS == 600
+
+
+@pytest.mark.parametrize("record", [b"{not json", b'{"submission_id": "../../x"}', b'{"model_name": "M"}'])
+def test_an_old_claim_without_a_readable_stored_submission_goes_stale(tmp_path, record):
+    store = LocalStore(tmp_path)
+    orphan = tmp_path / "index" / f"{CLAIM}.json"
+    orphan.parent.mkdir()
+    orphan.write_bytes(record)
+    _age(orphan, 3600)
+    store.save(_files(SID, claims=(CLAIM,)))
+
+
+def test_an_old_claim_of_a_stored_submission_never_goes_stale(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(_files(SID, claims=(CLAIM,)))
+    _age(tmp_path / "index" / f"{CLAIM}.json", 10 * 365 * 86400)
+    with pytest.raises(DuplicateSubmission) as caught:
+        store.save(_files(new_submission_id(), claims=(CLAIM,)))
+    assert caught.value.existing["submission_id"] == SID
+
+
+def test_predictions_are_read_back_by_their_stored_name(tmp_path):
+    store = LocalStore(tmp_path)
+    store.save(Files.for_submission(SID, b"[1]", "predictions.json", {"model_name": "M",
+                                                                      "predictions_file": "predictions.json"},
+                                    {"official": {"average": 1.0}}))
+    [stored] = store.list()
+    assert store.predictions(stored) == b"[1]"
