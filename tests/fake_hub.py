@@ -193,7 +193,8 @@ class FakeHub:
             initial = Commit(oid=hashlib.sha1(f"init {repo_type} {repo_id}".encode()).hexdigest(),
                              title="initial commit", files={".gitattributes": b"*.parquet filter=lfs\n"},
                              lfs=frozenset())
-            self.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, bool(body.get("private")), [initial])
+            private = bool(body.get("private")) or body.get("visibility") == "private"  # older / newer clients
+            self.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, private, [initial])
         return JSONResponse({"url": url, "name": repo_id})
 
     async def _delete_repo(self, request: Request) -> Response:

@@ -254,3 +254,226 @@ def test_predictions_are_read_back_by_their_stored_name(tmp_path):
                                     {"official": {"average": 1.0}}))
     [stored] = store.list()
     assert store.predictions(stored) == b"[1]"
+
+
+# --- the Hub store, on the fake Hub ------------------------------------------------------------------------
+
+def _hub(fake_hub, tmp_path, name: str = "m", **options) -> HubStore:
+    return HubStore(REPO, token="t", mirror=tmp_path / name, endpoint=fake_hub.url, **options)
+
+
+def _titles(fake_hub) -> list[str]:
+    return [c.title for c in fake_hub.repos[("dataset", REPO)].commits[1:]]
+
+
+def test_the_submissions_repo_is_created_private_and_reused(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    assert fake_hub.repos[("dataset", REPO)].private
+    store.save(_files(SID))
+    again = _hub(fake_hub, tmp_path, "m2")
+    assert [s.id for s in again.summaries()] == [SID] and again.health() == ""
+    assert (again.describe(), again.outage) == (f"Hub dataset {REPO}", "")
+    assert (tmp_path / "m2" / "mmad-board--submissions" / ".mirrored-revision").read_text() == (
+        fake_hub.repos[("dataset", REPO)].head.oid + "\n")
+
+
+def test_a_store_not_asked_to_create_its_repo_reads_an_existing_one(fake_hub, tmp_path):
+    _hub(fake_hub, tmp_path).save(_files(SID))
+    requests = len(fake_hub.requests)
+    reader = _hub(fake_hub, tmp_path, "m2", create=False)
+    assert not any("/repos/create" in path for _, path in fake_hub.requests[requests:])
+    assert [s.id for s in reader.summaries()] == [SID]
+
+
+def test_commits_say_what_they_do(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID))
+    [stored] = store.list()
+    store.replace_results({})  # nothing to re-score: no commit
+    store.replace_results(rescored_files(stored, {"official": {"average": 60.0}}))
+    assert _titles(fake_hub) == [f"Add submission {SID}", "Re-score 1 submissions"]
+    assert fake_hub.files(REPO)[f"verified/{SID}/history/0000.json"] == _pretty({"official": {"average": 50.0}})
+    shard = json.loads(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"])
+    assert shard["entries"][SID]["result"]["official"]["average"] == 60.0
+    assert sorted(shard["entries"][SID]["files"]) == ["history/0000.json", "metadata", "result"]
+    assert store.list()[0].result["official"]["average"] == 60.0
+    assert [s.result["official"]["average"] for s in store.summaries()] == [60.0]
+
+
+def test_a_hub_outage_is_said_with_the_revision_shown(fake_hub, tmp_path):
+    from fake_hub_faults import HubFaults
+
+    with HubFaults(fake_hub).outage():
+        empty = _hub(fake_hub, tmp_path, "empty", create=False)
+    assert empty.health() == (f"the Hub did not answer ({empty.outage}); showing the local mirror (empty)")
+    assert empty.outage.startswith("could not read the repo's head on the Hub (HfHubHTTPError: ")
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID))
+    store.refresh()
+    head = fake_hub.repos[("dataset", REPO)].head.oid
+    (tmp_path / "m" / "mmad-board--submissions" / "verified" / SID / "metadata.json").write_bytes(b"[]")
+    with HubFaults(fake_hub).outage():
+        store.refresh()
+        assert [s.id for s in store.summaries()] == [SID]  # the mirror's index, while the Hub is down
+        assert store.list() == []  # read whole: the damaged file is skipped and named
+        assert store.health() == (f"the Hub did not answer ({store.outage}); showing the local mirror of revision "
+                                  f"{head[:12]}; 1 stored submission(s) could not be read and are not shown "
+                                  f"({SID}: ValueError: metadata.json: not a JSON object)")
+    store.refresh()
+    assert store.outage == "" and store.health().startswith("1 stored submission(s) could not be read")
+
+
+def test_while_the_hub_is_down_a_mirror_without_an_index_is_read_whole(fake_hub, tmp_path):
+    from fake_hub_faults import HubFaults
+
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID))
+    for shard in (tmp_path / "m" / "mmad-board--submissions" / "summary").glob("*.json"):
+        shard.unlink()  # a mirror made by a version without the index
+    with HubFaults(fake_hub).outage():
+        restarted = _hub(fake_hub, tmp_path)
+        assert [s.id for s in restarted.summaries()] == [SID]
+    assert _hub(fake_hub, tmp_path, "other").summaries() != []
+
+
+def test_a_hub_error_says_what_failed_on_its_first_line(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    fake_hub.fail_commits(500)
+    with pytest.raises(StorageError) as caught:
+        store.save(_files(SID))
+    message = str(caught.value)
+    assert message.startswith("could not commit on the Hub (HfHubHTTPError: Server error '500 Internal Server Error'")
+    assert "\n" not in message and message.endswith(")")
+
+
+def test_a_commit_overtaken_is_retried_on_the_new_head(fake_hub, tmp_path, monkeypatch):
+    store = _hub(fake_hub, tmp_path)
+    other = _hub(fake_hub, tmp_path, "other")
+    real_commit, overtaken = HubStore._commit, []
+
+    def overtake_once(self, contents, message, parent=None):
+        if self is store and not overtaken:
+            overtaken.append(parent)
+            other.save(_files("20260301T120000Z-00000000f1"))  # lands first: `parent` is no longer the head
+        return real_commit(self, contents, message, parent)
+
+    monkeypatch.setattr(HubStore, "_commit", overtake_once)
+    store.save(_files(SID))
+    assert _titles(fake_hub) == ["Add submission 20260301T120000Z-00000000f1", f"Add submission {SID}"]
+    shard = json.loads(fake_hub.files(REPO)["summary/9.json"])
+    assert sorted(shard["entries"]) == [SID]
+    both = _hub(fake_hub, tmp_path, "fresh")
+    assert sorted(s.id for s in both.summaries()) == sorted([SID, "20260301T120000Z-00000000f1"])
+
+
+def test_a_repo_that_keeps_moving_gives_up_after_fifty_tries(fake_hub, tmp_path, monkeypatch):
+    store = _hub(fake_hub, tmp_path)
+    fake_hub.fail_commits(412, count=storage.COMMIT_ATTEMPTS)
+    naps = []
+    monkeypatch.setattr(storage.time, "sleep", lambda seconds: naps.append(seconds))
+    with pytest.raises(StorageError, match="^the submissions repo kept moving; 50 commits were overtaken, nothing was "
+                                           "stored; submit again$"):
+        store.save(_files(SID))
+    assert len(naps) == 50 and all(0 <= n < 0.1 for n in naps) and len(set(naps)) > 1
+    assert storage.COMMIT_ATTEMPTS == 50
+    fake_hub.fail_commits(412, count=storage.COMMIT_ATTEMPTS - 1)
+    store.save(_files(SID))
+    assert [s.id for s in store.summaries()] == [SID]
+
+
+def test_other_commit_errors_are_not_retried(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    fake_hub.fail_commits(409, count=2)
+    with pytest.raises(StorageError, match="409"):
+        store.save(_files(SID))
+    with pytest.raises(StorageError, match="409"):  # the second failure is still queued: no retry used it
+        store.save(_files(SID))
+    store.save(_files(SID))
+    assert _titles(fake_hub) == [f"Add submission {SID}"]
+
+
+def test_a_commit_timeout_names_the_seconds(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path, commit_timeout=0.25)
+    fake_hub.stall_commits(1.0)
+    with pytest.raises(StorageError, match=r"^the Hub did not confirm the commit within 0.25 s\. If it lands later the "
+                                           r"row appears after a refresh; otherwise submit again \(a landed copy is "
+                                           r"detected as a duplicate\)$"):
+        store.save(_files(SID))
+    assert _hub(fake_hub, tmp_path, "t2").commit_timeout == 60.0
+
+
+def test_a_claim_held_on_the_hub_names_its_submission(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID, claims=(CLAIM,), setting="0-shot"))
+    assert json.loads(fake_hub.files(REPO)[f"index/{CLAIM}.json"]) == {
+        "submission_id": SID, "model_name": "M", "user": "u", "setting": "0-shot"}
+    other = _hub(fake_hub, tmp_path, "m2")
+    with pytest.raises(DuplicateSubmission) as caught:
+        other.save(_files(new_submission_id(), claims=("name-" + "12" * 32, CLAIM)))
+    assert caught.value.claim == CLAIM and caught.value.existing == {
+        "submission_id": SID, "model_name": "M", "user": "u", "setting": "0-shot"}
+    assert _titles(fake_hub) == [f"Add submission {SID}"]
+
+
+def test_a_hub_entry_without_its_files_is_refused_and_a_misshapen_one_stored_unindexed(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    with pytest.raises(StorageError, match="^a submission needs its metadata.json and result.json; nothing was stored$"):
+        store.save(Files({f"verified/{SID}/predictions.jsonl": b"x", f"verified/{SID}/metadata.json": b"{}"}))
+    store.save(Files.for_submission(SID, b"x", "predictions.jsonl", {"model_name": "M"}, {}))
+    assert f"verified/{SID}/result.json" in fake_hub.files(REPO) and f"summary/{SID[-1]}.json" not in fake_hub.files(REPO)
+    fresh = _hub(fake_hub, tmp_path, "fresh")
+    assert fresh.summaries() == [] and SID in fresh.health()
+
+
+def test_one_entry_is_read_whole_from_the_hub(fake_hub, tmp_path):
+    _hub(fake_hub, tmp_path).save(_files(SID, 10.0))
+    reader = _hub(fake_hub, tmp_path, "reader")
+    assert not (tmp_path / "reader" / "mmad-board--submissions" / "verified" / SID / "result.json").exists()
+    entry = reader.get(SID)
+    assert entry.result == {"official": {"average": 10.0}} and entry.metadata["model_name"] == "M"
+    assert reader.predictions(entry) == b'{"question_id": "a#0", "answer": "A"}\n'
+    assert reader.verify_summaries() == 0
+    with pytest.raises(StorageError, match="could not download verified/20260301T120000Z-00000000aa/metadata.json on "
+                                           "the Hub"):
+        reader.get("20260301T120000Z-00000000aa")
+    with pytest.raises(StorageError, match="not a submission id"):
+        reader.get("../../x")
+
+
+def test_generation_follows_the_mirror(fake_hub, tmp_path):
+    store = _hub(fake_hub, tmp_path)
+    before = store.generation()
+    assert before == store.mirror.generation()
+    store.save(_files(SID))
+    assert store.generation() != before and store.generation() == store.mirror.generation()
+
+
+def test_the_mirror_follows_deletions_on_the_hub(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    store = _hub(fake_hub, tmp_path)
+    kept, gone = SID, "20260301T120000Z-00000000a3"
+    store.save(_files(kept))
+    store.save(_files(gone))
+    api = HfApi(endpoint=fake_hub.url, token="t")
+    api.delete_folder(f"verified/{gone}", repo_id=REPO, repo_type="dataset")
+    api.delete_file(f"summary/{gone[-1]}.json", repo_id=REPO, repo_type="dataset")
+    store.refresh()
+    mirror = tmp_path / "m" / "mmad-board--submissions"
+    assert sorted(p.name for p in (mirror / "verified").iterdir()) == [kept]
+    assert sorted(p.name for p in (mirror / "summary").glob("*.json")) == [f"{kept[-1]}.json"]
+    assert [s.id for s in store.summaries()] == [kept] and [s.id for s in store.list()] == [kept]
+
+
+def test_an_index_rebuilt_at_refresh_is_committed_back(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    writer = _hub(fake_hub, tmp_path)
+    ids = [f"20260301T1200{i:02d}Z-00000000{i:02x}" for i in range(3)]
+    for sid in ids:
+        writer.save(_files(sid))
+    HfApi(endpoint=fake_hub.url, token="t").delete_file(f"summary/{ids[1][-1]}.json", repo_id=REPO, repo_type="dataset")
+    reader = _hub(fake_hub, tmp_path, "reader")
+    assert [s.id for s in reader.summaries()] == ids
+    assert _titles(fake_hub)[-1] == "Rebuild the summary index"
+    assert sorted(json.loads(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"])["entries"]) == [ids[1]]
