@@ -477,3 +477,82 @@ def test_an_index_rebuilt_at_refresh_is_committed_back(fake_hub, tmp_path):
     assert [s.id for s in reader.summaries()] == ids
     assert _titles(fake_hub)[-1] == "Rebuild the summary index"
     assert sorted(json.loads(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"])["entries"]) == [ids[1]]
+
+
+def test_every_hub_request_carries_the_stores_token_and_endpoint(fake_hub, tmp_path, monkeypatch):
+    """A private submissions repo on a configured endpoint: the process-wide defaults are never used."""
+    import huggingface_hub.constants as hub_constants
+
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "no-login"))
+    monkeypatch.setattr(hub_constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(hub_constants, "HUGGINGFACE_CO_URL_TEMPLATE", "http://127.0.0.1:9/{repo_id}/resolve/{revision}/{filename}")
+    writer = HubStore(REPO, token="store-token", mirror=tmp_path / "w", endpoint=fake_hub.url)
+    writer.save(_files(SID, claims=(CLAIM,)))
+    reader = HubStore(REPO, token="store-token", mirror=tmp_path / "r", endpoint=fake_hub.url)
+    entry = reader.get(SID)
+    assert reader.predictions(entry).startswith(b'{"question_id"') and [s.id for s in reader.list()] == [SID]
+    with pytest.raises(DuplicateSubmission):
+        reader.save(_files(new_submission_id(), claims=(CLAIM,)))
+    assert reader.health() == "" and set(fake_hub.authorizations) == {"Bearer store-token"}
+
+
+def test_one_entry_is_read_at_the_revision_the_board_shows(fake_hub, tmp_path):
+    """Row detail matches the row: a re-score committed by another instance shows after the next refresh."""
+    writer = _hub(fake_hub, tmp_path)
+    writer.save(_files(SID, 10.0))
+    reader = _hub(fake_hub, tmp_path, "reader")
+    [stored] = writer.list()
+    writer.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
+    assert reader.get(SID).result["official"]["average"] == 10.0
+    assert [s.result["official"]["average"] for s in reader.summaries()] == [10.0]
+    reader.refresh()
+    assert reader.get(SID).result["official"]["average"] == 20.0
+
+
+def test_predictions_gone_from_the_hub_are_a_clear_error(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID))
+    [stored] = store.list()
+    HfApi(endpoint=fake_hub.url, token="t").delete_file(f"verified/{SID}/predictions.jsonl", repo_id=REPO,
+                                                        repo_type="dataset")
+    with pytest.raises(StorageError, match=rf"^could not download verified/{SID}/predictions.jsonl on the Hub \("):
+        store.predictions(stored)
+
+
+@pytest.mark.parametrize("where", ["local", "fake hub"])
+def test_a_rescore_is_indexed_whatever_the_order_of_its_files(where, tmp_path, request):
+    store = LocalStore(tmp_path / "l") if where == "local" else _hub(request.getfixturevalue("fake_hub"), tmp_path)
+    store.save(_files(SID, 10.0))
+    [stored] = store.list()
+    files = rescored_files(stored, {"official": {"average": 20.0}})
+    store.replace_results(dict(reversed(files.items())))  # the result first, its history after
+    assert [s.result["official"]["average"] for s in store.summaries()] == [20.0]
+    assert [h["official"]["average"] for h in store.list()[0].history] == [10.0]
+    if where == "fake hub":  # the index committed with it, not only the mirror's
+        shard = json.loads(request.getfixturevalue("fake_hub").files(REPO)[f"summary/{SID[-1]}.json"])
+        assert shard["entries"][SID]["result"]["official"]["average"] == 20.0
+
+
+def test_a_stale_claim_dropped_meanwhile_by_another_instance_is_no_error(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    orphan = tmp_path / "index" / f"{CLAIM}.json"
+    orphan.parent.mkdir()
+    orphan.write_bytes(_pretty({"submission_id": "20260301T120000Z-dead00dead"}))
+    _age(orphan, 3600)
+    real_record = LocalStore._claim_record
+
+    def read_then_lose(path):
+        found = real_record(path)
+        path.unlink(missing_ok=True)  # the other instance drops it between our read and our unlink
+        return found
+
+    monkeypatch.setattr(LocalStore, "_claim_record", staticmethod(read_then_lose))
+    store.save(_files(SID, claims=(CLAIM,)))
+    assert json.loads(orphan.read_bytes())["submission_id"] == SID
+
+
+def test_a_local_store_says_what_it_is(tmp_path):
+    assert LocalStore(tmp_path).describe() == "local folder"
