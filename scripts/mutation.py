@@ -69,14 +69,14 @@ MODULES: dict[str, list[str]] = {
                         *(f"tests/space/test_board_guarantees.py::{name}" for name in (
                             "test_a_stored_submissions_claims_never_expire_for_a_running_second_instance",
                             "test_claims_hold_for_an_instance_started_a_year_later"))],
-    "space/scoring.py": ["tests/space/test_space_rescore.py", "tests/eval/test_demo_sample.py",
+    "space/scoring.py": ["tests/space/test_mutation_gaps_scoring.py", "tests/space/test_space_rescore.py",
+                         "tests/eval/test_demo_sample.py",
                          "tests/space/test_space_app.py::test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store",
                          "tests/space/test_space_app.py::test_only_results_scored_against_this_boards_full_key_rank",
                          *(_SUBMIT_PY + name for name in (
                              "test_submission_is_scored_and_stored_as_one_folder",
                              "test_same_predictions_spelled_differently_are_duplicates",
-                             "test_two_line_file_is_stored_as_a_subset_and_never_comparable",
-                             "test_demo_store_folder_is_removed_at_exit"))],
+                             "test_two_line_file_is_stored_as_a_subset_and_never_comparable"))],
     "space/identity.py": ["tests/space/test_space_submit.py", "tests/space/test_mutation_gaps_identity.py"],
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],

@@ -150,6 +150,7 @@ def test_the_demo_key_is_the_synthetic_mini_benchmark_with_a_sample(tmp_path, ke
     assert info.key.sha256 == key_info.key.sha256  # the same synthetic benchmark as `mmad synth --scale 0.02 --seed 0`
     assert info.sample_predictions == tmp_path / "sample_predictions.jsonl"
     assert info.unranked_because == "scored against the synthetic demo key, not MMAD"
+    assert demo_key().sample_predictions.parent.name.startswith("mmad-demo-")  # a throwaway folder, named for what it is
     from PIL import Image
 
     image = next((tmp_path / "synthetic_root").rglob("*.png"))
