@@ -165,7 +165,7 @@ def test_a_rescore_is_written_history_first_and_leaves_no_temporary_file(tmp_pat
     [stored] = store.list()
     order, real_replace = [], os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: order.append(os.path.basename(b)) or real_replace(a, b))
-    store.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
+    store.replace_results(dict(reversed(rescored_files(stored, {"official": {"average": 20.0}}).items())))
     assert order[:2] == ["0000.json", "result.json"]
     assert sorted(p.name for p in (tmp_path / "verified" / SID).rglob("*") if p.is_file()) == [
         "0000.json", "metadata.json", "predictions.jsonl", "result.json"]
@@ -472,11 +472,45 @@ def test_an_index_rebuilt_at_refresh_is_committed_back(fake_hub, tmp_path):
     ids = [f"20260301T1200{i:02d}Z-00000000{i:02x}" for i in range(3)]
     for sid in ids:
         writer.save(_files(sid))
+    [first] = [s for s in writer.list() if s.id == ids[1]]
+    writer.replace_results(rescored_files(first, {"official": {"average": 70.0}}))
     HfApi(endpoint=fake_hub.url, token="t").delete_file(f"summary/{ids[1][-1]}.json", repo_id=REPO, repo_type="dataset")
     reader = _hub(fake_hub, tmp_path, "reader")
     assert [s.id for s in reader.summaries()] == ids
     assert _titles(fake_hub)[-1] == "Rebuild the summary index"
-    assert sorted(json.loads(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"])["entries"]) == [ids[1]]
+    rebuilt = json.loads(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"])["entries"]
+    assert sorted(rebuilt) == [ids[1]] and sorted(rebuilt[ids[1]]["files"]) == ["history/0000.json", "metadata", "result"]
+    assert rebuilt[ids[1]]["result"]["official"]["average"] == 70.0
+    commits = len(_titles(fake_hub))
+    reader.refresh()  # the rebuilt index matches the repo: nothing more to repair
+    assert len(_titles(fake_hub)) == commits
+    mirrored = tmp_path / "reader" / "mmad-board--submissions" / "verified"
+    assert not list(mirrored.rglob("predictions.*"))  # the mirror holds metadata and results, never predictions
+
+
+def test_a_rebuilt_index_holds_the_entries_at_the_mirrored_revision(fake_hub, tmp_path, monkeypatch):
+    """A re-score lands while a refresh rebuilds the index: the board shows the revision it mirrored, then the next."""
+    from huggingface_hub import HfApi
+
+    writer = _hub(fake_hub, tmp_path)
+    writer.save(_files(SID, 10.0))
+    [stored] = writer.list()
+    HfApi(endpoint=fake_hub.url, token="t").delete_file(f"summary/{SID[-1]}.json", repo_id=REPO, repo_type="dataset")
+    head = fake_hub.repos[("dataset", REPO)].head.oid
+    real_download = HubStore._download
+
+    def rescored_meanwhile(self, revision, patterns):
+        if any(p.startswith("verified/") for p in patterns) and not stored.history:
+            writer.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
+            object.__setattr__(stored, "history", ({},))  # once
+        return real_download(self, revision, patterns)
+
+    monkeypatch.setattr(HubStore, "_download", rescored_meanwhile)
+    reader = _hub(fake_hub, tmp_path, "reader", create=False)
+    assert (tmp_path / "reader" / "mmad-board--submissions" / ".mirrored-revision").read_text() == head + "\n"
+    assert [s.result["official"]["average"] for s in reader.summaries()] == [10.0]
+    reader.refresh()
+    assert [s.result["official"]["average"] for s in reader.summaries()] == [20.0]
 
 
 def test_every_hub_request_carries_the_stores_token_and_endpoint(fake_hub, tmp_path, monkeypatch):
