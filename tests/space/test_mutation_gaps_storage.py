@@ -508,6 +508,9 @@ def test_a_rebuilt_index_holds_the_entries_at_the_mirrored_revision(fake_hub, tm
     monkeypatch.setattr(HubStore, "_download", rescored_meanwhile)
     reader = _hub(fake_hub, tmp_path, "reader", create=False)
     assert (tmp_path / "reader" / "mmad-board--submissions" / ".mirrored-revision").read_text() == head + "\n"
+    shard = json.loads(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"])  # the stale rebuild never overwrote it
+    assert shard["entries"][SID]["result"]["official"]["average"] == 20.0
+    assert reader.health() == ""  # its rebuild commit was overtaken: no outage for that
     assert [s.result["official"]["average"] for s in reader.summaries()] == [10.0]
     reader.refresh()
     assert [s.result["official"]["average"] for s in reader.summaries()] == [20.0]
@@ -590,3 +593,30 @@ def test_a_stale_claim_dropped_meanwhile_by_another_instance_is_no_error(tmp_pat
 
 def test_a_local_store_says_what_it_is(tmp_path):
     assert LocalStore(tmp_path).describe() == "local folder"
+
+
+def test_a_new_store_folder_has_no_entries(tmp_path):
+    store = LocalStore(tmp_path / "new")
+    assert (store.list(), store.summaries(), store.verify_summaries(), store.health()) == ([], [], 0, "")
+
+
+def _written_at(path, ns: int) -> None:
+    os.utime(path, ns=(ns, ns))
+
+
+@pytest.mark.parametrize("part", ["metadata.json", "history/0000.json"])
+def test_a_file_damaged_by_hand_after_its_index_is_caught_at_the_next_read(tmp_path, part):
+    """Even rewritten in place within the clock tick of the index's write (same mtime)."""
+    store = LocalStore(tmp_path)
+    store.save(_files(SID, 10.0))
+    [stored] = store.list()
+    store.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
+    assert [s.id for s in store.summaries()] == [SID]
+    shard = tmp_path / "summary" / f"{SID[-1]}.json"
+    damaged = tmp_path / "verified" / SID / part
+    damaged.write_bytes(b"[]")
+    for path in (damaged.parent, tmp_path / "verified" / SID, damaged):
+        _written_at(path, shard.stat().st_mtime_ns - 10**9)  # as if written before the index ...
+    assert [s.id for s in store.summaries()] == [SID]  # ... then it is trusted until the background check
+    _written_at(damaged, shard.stat().st_mtime_ns)  # the same tick as the index: it may be newer
+    assert store.summaries() == [] and SID in store.health()
