@@ -143,6 +143,9 @@ def test_only_submission_folders_are_entries(tmp_path):
         (stray / name).write_bytes((tmp_path / "verified" / SID / name).read_bytes())
     assert [s.id for s in store.list()] == [SID] and [s.id for s in store.summaries()] == [SID]
     assert store.health() == ""
+    (tmp_path / "verified" / ".staging-20260301T120000Z-00000000ff").mkdir()  # sorted before every entry
+    (tmp_path / "verified" / "20250101T000000Z-0000000000").mkdir()  # an entry still without its result
+    assert [s.id for s in store.list()] == [SID] and store.health() == ""
 
 
 def test_history_is_read_in_order(tmp_path):
