@@ -623,3 +623,18 @@ def test_a_file_damaged_by_hand_after_its_index_is_caught_at_the_next_read(tmp_p
     assert [s.id for s in store.summaries()] == [SID]  # ... then it is trusted until the background check
     _written_at(damaged, shard.stat().st_mtime_ns)  # the same tick as the index: it may be newer
     assert store.summaries() == [] and SID in store.health()
+
+
+def test_a_repo_listing_names_the_entries_and_their_files():
+    other = "20260301T120000Z-00000000b2"
+    listing = {f"verified/{SID}/metadata.json": "m1", f"verified/{SID}/result.json": "r1",
+               f"verified/{SID}/predictions.jsonl": "p1", f"verified/{SID}/history/0000.json": "h0",
+               f"verified/{SID}/history/0001.json": "h1", f"verified/{SID}/history/notes.txt": "x",
+               f"verified/{SID}/history/deeper/0002.json": "x", f"verified/{other}/result.json": "r2",
+               "verified/20260301T120000Z-00000000c3/predictions.jsonl": "p3", "verified/not-an-id/metadata.json": "x",
+               f"elsewhere/{SID}/metadata.json": "x", "verified/metadata.json": "x", f"index/{CLAIM}.json": "x",
+               "summary/9.json": "x", ".gitattributes": "x"}
+    assert storage._listed_entries(listing) == {
+        SID: {"metadata": "m1", "result": "r1", "history/0000.json": "h0", "history/0001.json": "h1"},
+        other: {"result": "r2"}}
+    assert storage._listed_entries({f"verified/{SID}/history/0000.json": "h0"}) == {}
