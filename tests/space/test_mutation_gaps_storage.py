@@ -638,3 +638,36 @@ def test_a_repo_listing_names_the_entries_and_their_files():
         SID: {"metadata": "m1", "result": "r1", "history/0000.json": "h0", "history/0001.json": "h1"},
         other: {"result": "r2"}}
     assert storage._listed_entries({f"verified/{SID}/history/0000.json": "h0"}) == {}
+
+
+def test_reading_whole_entries_while_the_hub_goes_down_serves_the_mirror(fake_hub, tmp_path):
+    from fake_hub_faults import HubFaults
+
+    store = _hub(fake_hub, tmp_path)
+    store.save(_files(SID))
+    with HubFaults(fake_hub).outage():  # down since the last refresh: the store does not know yet
+        assert [s.id for s in store.list()] == [SID]
+
+
+def test_many_entries_missing_from_the_index_are_all_read(fake_hub, tmp_path):
+    """More than twenty to read: fetched with one pattern for all (every pattern is matched against every file)."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    _hub(fake_hub, tmp_path)
+    ids = [f"20260301T1200{i:02d}Z-00000000{i:02x}" for i in range(21)]
+    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
+                  for sid in ids for path, content in _files(sid).contents.items()]
+    HfApi(endpoint=fake_hub.url, token="t").create_commit(REPO, operations, commit_message="by hand", repo_type="dataset")
+    reader = _hub(fake_hub, tmp_path, "reader")
+    assert [s.id for s in reader.summaries()] == ids and reader.health() == ""
+
+
+def test_a_damaged_shard_of_no_entry_is_rewritten_empty(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    _hub(fake_hub, tmp_path).save(_files(SID))
+    HfApi(endpoint=fake_hub.url, token="t").upload_file(path_or_fileobj=b"{garbage", path_in_repo="summary/7.json",
+                                                        repo_id=REPO, repo_type="dataset")
+    reader = _hub(fake_hub, tmp_path, "reader")
+    assert [s.id for s in reader.summaries()] == [SID]
+    assert json.loads(fake_hub.files(REPO)["summary/7.json"]) == {"format": 1, "entries": {}}
