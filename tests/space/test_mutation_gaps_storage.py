@@ -647,6 +647,11 @@ def test_reading_whole_entries_while_the_hub_goes_down_serves_the_mirror(fake_hu
     store.save(_files(SID))
     with HubFaults(fake_hub).outage():  # down since the last refresh: the store does not know yet
         assert [s.id for s in store.list()] == [SID]
+    other = "20260301T120000Z-00000000c4"
+    _hub(fake_hub, tmp_path, "writer").save(_files(other))
+    store.refresh()
+    fake_hub.cut_downloads(f"verified/{other}/metadata.json", after=3, count=20)  # the connection drops mid-file
+    assert SID in [s.id for s in store.list()]
 
 
 def test_many_entries_missing_from_the_index_are_all_read(fake_hub, tmp_path):
