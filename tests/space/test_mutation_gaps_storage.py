@@ -546,6 +546,8 @@ def test_one_entry_is_read_at_the_revision_the_board_shows(fake_hub, tmp_path):
     writer.replace_results(rescored_files(stored, {"official": {"average": 20.0}}))
     assert reader.get(SID).result["official"]["average"] == 10.0
     assert [s.result["official"]["average"] for s in reader.summaries()] == [10.0]
+    assert [s.result["official"]["average"] for s in reader.list()] == [10.0]
+    assert not list((tmp_path / "reader").rglob("predictions.*"))  # read whole: metadata and results, never predictions
     reader.refresh()
     assert reader.get(SID).result["official"]["average"] == 20.0
 
