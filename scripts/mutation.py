@@ -41,8 +41,13 @@ EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.json")
 DEFAULT_OUT = REPO / "docs" / "mutation.md"
 _SPACE = ["tests/space/test_space_populate.py", "tests/space/test_taxonomy.py", "tests/space/test_taxonomy_wording.py",
           "tests/space/test_reported_entries.py"]
-_SUBMIT = ["tests/space/test_space_submit.py", "tests/space/test_space_storage.py",
-           "tests/space/test_board_guarantees.py"]
+_SUBMIT_PY = "tests/space/test_space_submit.py::"
+#: Storage: its own tests (those on the fake Hub included) and two instances racing on one store; the
+#: submit, app-level and twenty-writer tests drive the same code more slowly.
+_STORAGE = ["tests/space/test_mutation_gaps_storage.py", "tests/space/test_space_storage.py",
+            "tests/space/test_stored_entry_schema.py", "tests/space/test_space_index.py", "--deselect",
+            "tests/space/test_space_index.py::test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once",
+            "tests/space/test_board_guarantees.py::test_fake_hub_two_instances_committing_one_file_at_once_store_it_once"]
 #: The two fuzz tests of bad prediction files take ~50 s a run: too slow to repeat per mutant.
 _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong_types",
             "--deselect", "tests/eval/test_errors.py::test_fuzz_upstream_records"]
@@ -56,9 +61,25 @@ MODULES: dict[str, list[str]] = {
     "space/ranking.py": [*_SPACE, "tests/space/test_mutation_gaps_ranking.py"],
     "space/render.py": [*_SPACE, "tests/space/test_mutation_gaps_render.py"],
     "space/charts.py": ["tests/space/test_space_charts.py", "tests/space/test_mutation_gaps_charts.py"],
-    "space/storage.py": _SUBMIT,
-    "space/submit.py": _SUBMIT,
-    "space/scoring.py": [*_SUBMIT, "tests/space/test_space_rescore.py"],
+    "space/storage.py": _STORAGE,
+    "space/submit.py": ["tests/space/test_mutation_gaps_submit.py", "tests/space/test_space_submit.py",
+                        *(f"--deselect={_SUBMIT_PY}{name}" for name in (
+                            "test_twenty_concurrent_submissions_are_all_stored_once",
+                            "test_twenty_concurrent_submissions_on_the_fake_hub_are_all_stored_once",
+                            "test_demo_store_folder_is_removed_at_exit", "test_forged_login_is_refused_outside_a_space",
+                            "test_app_pop_ups_are_inert_and_a_hub_outage_is_said",
+                            "test_45_mb_of_unknown_ids_gives_a_short_error_and_a_short_status_entry")),
+                        *(f"tests/space/test_board_guarantees.py::{name}" for name in (
+                            "test_a_stored_submissions_claims_never_expire_for_a_running_second_instance",
+                            "test_claims_hold_for_an_instance_started_a_year_later"))],
+    "space/scoring.py": ["tests/space/test_mutation_gaps_scoring.py", "tests/space/test_space_rescore.py",
+                         "tests/eval/test_demo_sample.py",
+                         "tests/space/test_space_app.py::test_demo_mode_has_a_synthetic_key_a_sample_file_and_a_throwaway_store",
+                         "tests/space/test_space_app.py::test_only_results_scored_against_this_boards_full_key_rank",
+                         *(_SUBMIT_PY + name for name in (
+                             "test_submission_is_scored_and_stored_as_one_folder",
+                             "test_same_predictions_spelled_differently_are_duplicates",
+                             "test_two_line_file_is_stored_as_a_subset_and_never_comparable"))],
     "space/identity.py": ["tests/space/test_space_submit.py", "tests/space/test_mutation_gaps_identity.py"],
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],

@@ -66,8 +66,8 @@ def content_hash(parsed: Predictions) -> str:
     """What the predictions say, not how the file spells it: question id → given answer and the letter
     each protocol reads. Line order, line endings, whitespace, extra keys and the format do not count."""
     answers = {r.qid: [r.given if isinstance(r.given, str) else json.dumps(r.given)] for r in parsed.records}
-    for qid, (letter, _) in parsed.strict.items():
-        answers.setdefault(qid, [None]).append(letter)
+    for qid, (letter, _) in parsed.strict.items():  # the parser reads each question's both readings together
+        answers[qid].append(letter)
     canonical = json.dumps(sorted(answers.items()), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -117,6 +117,7 @@ class FakeHub:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lfs_objects: dict[str, bytes] = {}
         self.requests: list[tuple[str, str]] = []
+        self.authorizations: list[str | None] = []  # each request's Authorization header, in order
         self._faults: list[Fault] = []
         self._cuts: dict[str, list[int]] = {}
         self.ranges: list[tuple[str, str]] = []
@@ -158,6 +159,7 @@ class FakeHub:
     async def _dispatch(self, request: Request, anything: str) -> Response:
         raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
         self.requests.append((request.method, raw))
+        self.authorizations.append(request.headers.get("authorization"))
         for method, pattern, handler in ROUTES:
             match = pattern.fullmatch(raw)
             if match and method == request.method:
@@ -193,7 +195,8 @@ class FakeHub:
             initial = Commit(oid=hashlib.sha1(f"init {repo_type} {repo_id}".encode()).hexdigest(),
                              title="initial commit", files={".gitattributes": b"*.parquet filter=lfs\n"},
                              lfs=frozenset())
-            self.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, bool(body.get("private")), [initial])
+            private = bool(body.get("private")) or body.get("visibility") == "private"  # older / newer clients
+            self.repos[(repo_type, repo_id)] = Repo(repo_type, repo_id, private, [initial])
         return JSONResponse({"url": url, "name": repo_id})
 
     async def _delete_repo(self, request: Request) -> Response:
