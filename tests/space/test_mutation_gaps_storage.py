@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from space import storage
+from space import index, storage
 from space.storage import (DuplicateSubmission, Files, HubStore, LocalStore, StorageError, Stored, check_id,
                            check_predictions_name, claim_path, index_entries, mirror_folder, new_submission_id,
                            rescored_files)
@@ -20,6 +20,11 @@ from space.storage import (DuplicateSubmission, Files, HubStore, LocalStore, Sto
 REPO = "mmad-board/submissions"
 SID = "20260301T120000Z-0123456789"
 CLAIM = "content-" + "ab" * 32
+
+
+def _records(content: bytes, shard: str) -> dict:
+    """The records of an index shard as the store wrote it (None if the board would call it damaged)."""
+    return index.decode_shard(content, shard)
 
 
 def _files(submission_id: str, average: float = 50.0, claims: tuple[str, ...] = (), **metadata) -> Files:
@@ -296,9 +301,9 @@ def test_commits_say_what_they_do(fake_hub, tmp_path):
     store.replace_results(rescored_files(stored, {"official": {"average": 60.0}}))
     assert _titles(fake_hub) == [f"Add submission {SID}", "Re-score 1 submissions"]
     assert fake_hub.files(REPO)[f"verified/{SID}/history/0000.json"] == _pretty({"official": {"average": 50.0}})
-    shard = json.loads(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"])
-    assert shard["entries"][SID]["result"]["official"]["average"] == 60.0
-    assert sorted(shard["entries"][SID]["files"]) == ["history/0000.json", "metadata", "result"]
+    shard = _records(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"], SID[-1])
+    assert shard[SID]["result"]["official"]["average"] == 60.0
+    assert sorted(shard[SID]["files"]) == ["history/0000.json", "metadata", "result"]
     assert store.list()[0].result["official"]["average"] == 60.0
     assert [s.result["official"]["average"] for s in store.summaries()] == [60.0]
 
@@ -363,8 +368,8 @@ def test_a_commit_overtaken_is_retried_on_the_new_head(fake_hub, tmp_path, monke
     monkeypatch.setattr(HubStore, "_commit", overtake_once)
     store.save(_files(SID))
     assert _titles(fake_hub) == ["Add submission 20260301T120000Z-00000000f1", f"Add submission {SID}"]
-    shard = json.loads(fake_hub.files(REPO)["summary/9.json"])
-    assert sorted(shard["entries"]) == [SID]
+    shard = _records(fake_hub.files(REPO)["summary/9.json"], "9")
+    assert sorted(shard) == [SID]
     both = _hub(fake_hub, tmp_path, "fresh")
     assert sorted(s.id for s in both.summaries()) == sorted([SID, "20260301T120000Z-00000000f1"])
 
@@ -481,7 +486,7 @@ def test_an_index_rebuilt_at_refresh_is_committed_back(fake_hub, tmp_path):
     reader = _hub(fake_hub, tmp_path, "reader")
     assert [s.id for s in reader.summaries()] == ids
     assert _titles(fake_hub)[-1] == "Rebuild the summary index"
-    rebuilt = json.loads(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"])["entries"]
+    rebuilt = _records(fake_hub.files(REPO)[f"summary/{ids[1][-1]}.json"], ids[1][-1])
     assert sorted(rebuilt) == [ids[1]] and sorted(rebuilt[ids[1]]["files"]) == ["history/0000.json", "metadata", "result"]
     assert rebuilt[ids[1]]["result"]["official"]["average"] == 70.0
     commits = len(_titles(fake_hub))
@@ -511,8 +516,8 @@ def test_a_rebuilt_index_holds_the_entries_at_the_mirrored_revision(fake_hub, tm
     monkeypatch.setattr(HubStore, "_download", rescored_meanwhile)
     reader = _hub(fake_hub, tmp_path, "reader", create=False)
     assert (tmp_path / "reader" / "mmad-board--submissions" / ".mirrored-revision").read_text() == head + "\n"
-    shard = json.loads(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"])  # the stale rebuild never overwrote it
-    assert shard["entries"][SID]["result"]["official"]["average"] == 20.0
+    shard = _records(fake_hub.files(REPO)[f"summary/{SID[-1]}.json"], SID[-1])  # the stale rebuild never overwrote it
+    assert shard[SID]["result"]["official"]["average"] == 20.0
     assert reader.health() == ""  # its rebuild commit was overtaken: no outage for that
     assert [s.result["official"]["average"] for s in reader.summaries()] == [10.0]
     reader.refresh()
@@ -574,8 +579,8 @@ def test_a_rescore_is_indexed_whatever_the_order_of_its_files(where, tmp_path, r
     assert [s.result["official"]["average"] for s in store.summaries()] == [20.0]
     assert [h["official"]["average"] for h in store.list()[0].history] == [10.0]
     if where == "fake hub":  # the index committed with it, not only the mirror's
-        shard = json.loads(request.getfixturevalue("fake_hub").files(REPO)[f"summary/{SID[-1]}.json"])
-        assert shard["entries"][SID]["result"]["official"]["average"] == 20.0
+        shard = _records(request.getfixturevalue("fake_hub").files(REPO)[f"summary/{SID[-1]}.json"], SID[-1])
+        assert shard[SID]["result"]["official"]["average"] == 20.0
 
 
 def test_a_stale_claim_dropped_meanwhile_by_another_instance_is_no_error(tmp_path, monkeypatch):
@@ -677,4 +682,4 @@ def test_a_damaged_shard_of_no_entry_is_rewritten_empty(fake_hub, tmp_path):
                                                         repo_id=REPO, repo_type="dataset")
     reader = _hub(fake_hub, tmp_path, "reader")
     assert [s.id for s in reader.summaries()] == [SID]
-    assert json.loads(fake_hub.files(REPO)["summary/7.json"]) == {"format": 1, "entries": {}}
+    assert _records(fake_hub.files(REPO)["summary/7.json"], "7") == {}
