@@ -70,7 +70,7 @@ MODULES: dict[str, list[str]] = {
                           "tests/eval/test_mutation_gaps_aggregate.py"],
     "eval/bootstrap.py": ["tests/eval/test_bootstrap.py", "tests/eval/test_strict.py",
                           "tests/eval/test_mutation_gaps_bootstrap.py"],
-    "eval/stats.py": ["tests/eval/test_stats.py"],
+    "eval/stats.py": ["tests/eval/test_stats.py", "tests/eval/test_mutation_gaps_stats.py"],
     "eval/compare.py": ["tests/eval/test_compare.py", "tests/eval/test_mutation_gaps_compare.py"],
     "mmad/download.py": ["tests/data/test_download.py", "tests/data/test_publish_download_limits.py"],
     "mmad/publish.py": ["tests/data/test_publish.py", "tests/data/test_publish_download_limits.py"],
