@@ -57,10 +57,10 @@ def test_printed_detection_columns_split_anomaly_discrimination_into_its_classes
     row = {"average": 70.0, "subtasks": {AD: 75.0}, "anomaly_detection": {"recall": 80.0, "overkill": 30.0},
            "sources": {"VisA": {"subtasks": {AD: 75.0}, "anomaly_detection": detection}}}
     out = stats.reported_intervals(row)
-    visa = out["sources"]["VisA"]["subtasks"][AD]
-    assert _half(visa) == pytest.approx(Z * _cell_var("VisA", AD, 75.0, (90.0, 60.0)) ** 0.5)
+    visa = _cell_var("VisA", AD, 75.0, (90.0, 60.0))
+    assert _half(out["sources"]["VisA"]["subtasks"][AD]) == pytest.approx(Z * visa ** 0.5)
     others = sum(_cell_var(s, AD, 75.0, (70.0, 80.0)) for s in SPLIT if s != "VisA")
-    assert _half(out["subtasks"][AD]) == pytest.approx(Z * ((others + _cell_var("VisA", AD, 75.0, (90.0, 60.0))) / 16) ** 0.5)
+    assert _half(out["subtasks"][AD]) == pytest.approx(Z * ((others + visa) / 16) ** 0.5)
 
 
 def test_intervals_are_clipped_to_0_and_100_and_a_number_over_100_does_not_crash():
