@@ -60,7 +60,7 @@ MODULES: dict[str, list[str]] = {
     "space/messages.py": ["tests/space/test_messages_bounds.py", "tests/space/test_space_submit.py",
                           "tests/space/test_board_guarantees.py"],
     "eval/predictions.py": ["tests/eval/test_errors.py", "tests/eval/test_strict.py", "tests/eval/test_official.py",
-                            "tests/eval/test_extract_linear.py", *_NO_FUZZ],
+                            "tests/eval/test_extract_linear.py", "tests/eval/test_mutation_gaps_predictions.py", *_NO_FUZZ],
     "eval/extract.py": ["tests/eval/test_extract.py", "tests/eval/test_extract_linear.py", "tests/eval/test_strict.py",
                         "tests/eval/test_official.py", "tests/eval/test_mutation_gaps_extract.py"],
     "eval/protocols.py": ["tests/eval"],

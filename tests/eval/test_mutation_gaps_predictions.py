@@ -1,0 +1,140 @@
+"""read_predictions edges that mutation testing (docs/mutation.md) found unguarded: the exact wording
+of each refusal (what a user reads), lines the fast path must not accept, answers and replies of the
+wrong type beside a valid field, option shuffles that prove nothing, and --trust-file-gold's notes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cases import record
+from eval import ScoringError, read_predictions
+
+
+def _line(qid: str, **fields) -> str:
+    return json.dumps({"question_id": qid, **fields})
+
+
+def _refusal(data: str, key, **kwargs) -> str:
+    with pytest.raises(ScoringError) as info:
+        read_predictions(data.encode(), key, **kwargs)
+    return str(info.value)
+
+
+def test_a_blank_line_between_predictions_does_not_end_the_file(mini_key):
+    q = mini_key.questions
+    parsed = read_predictions(f"{_line(q[0].qid, answer='B')}\n\n  \n{_line(q[1].qid, answer='A')}\n".encode(), mini_key)
+    assert parsed.strict == {q[0].qid: ("B", "B"), q[1].qid: ("A", "C")}
+
+
+def test_text_after_the_object_on_a_line_is_refused(mini_key):
+    qid = mini_key.questions[0].qid
+    assert _refusal(_line(qid, answer="B") + ' "A"', mini_key).startswith("line 1: not valid JSON (Extra data")
+    padded = read_predictions(f"  {_line(qid, answer='B')}  \n".encode(), mini_key)  # whitespace is fine
+    assert padded.strict == {qid: ("B", "B")}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"answer": "B", "response": 5}, '"response" must be a string, got a number'),
+    ({"answer": "B", "response": {"text": "B"}}, '"response" must be a string, got an object'),
+    ({"answer": ["B"]}, '"answer" must be a letter string or null, got an array'),
+    ({"answer": True}, '"answer" must be a letter string or null, got a boolean'),
+    ({"answer": 1.5}, '"answer" must be a letter string or null, got a number'),
+])
+def test_a_field_of_the_wrong_type_is_named_with_its_kind(mini_key, fields, message):
+    assert _refusal(_line(mini_key.questions[0].qid, **fields), mini_key) == f"line 1: {message}"
+
+
+def test_a_line_that_is_not_an_object_is_named_with_its_kind(mini_key):
+    first = _line(mini_key.questions[0].qid, answer="B")
+    assert _refusal(first + "\nnull", mini_key) == "line 2: expected a JSON object, got null"
+    assert _refusal(first + "\n[1]", mini_key) == "line 2: expected a JSON object, got an array"
+
+
+def test_a_long_wrong_answer_is_quoted_as_40_characters(mini_key):
+    message = _refusal(_line(mini_key.questions[0].qid, answer="y" * 100), mini_key)
+    assert f"got '{'y' * 40}…'; put the model's raw text in \"response\"" in message
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_answer_means_no_answer_and_the_reply_decides(mini_key, empty):
+    q = mini_key.questions[0]  # Yes./No., gold B
+    parsed = read_predictions(_line(q.qid, answer=empty, response="B").encode(), mini_key)
+    assert parsed.strict == {q.qid: ("B", "B")} and parsed.records[0].given == "B"
+
+
+def test_a_reply_without_a_letter_takes_the_closest_option_for_the_official_protocol(mini_key):
+    q = mini_key.questions[1]  # Scratch./Crack./Stain./Dent., gold C
+    parsed = read_predictions(_line(q.qid, response="it shows a stain").encode(), mini_key)
+    assert parsed.records[0].given == "C"
+
+
+def test_one_pretty_printed_object_gets_the_whole_explanation(mini_key):
+    assert _refusal(json.dumps({"question_id": "x", "answer": "B"}, indent=2), mini_key) == (
+        "line 1: the file is one JSON object spread over several lines, not JSON Lines; "
+        'write one {"question_id": ..., "answer": ...} object per line')
+
+
+def test_unknown_ids_are_listed_with_semicolons_and_the_first_key_id_as_example(mini_key):
+    lines = "\n".join(_line(f"VisA/x/{i}.png#0", answer="A") for i in range(2))
+    assert _refusal(lines, mini_key) == (
+        "2 prediction(s) name questions not in the answer key (13 questions), e.g. line 1: 'VisA/x/0.png#0'; "
+        "line 2: 'VisA/x/1.png#0'. Question ids look like '<image key>#<index>', "
+        "e.g. 'DS-MVTec/bottle/image/good/000.png#0'")
+
+
+def test_upstream_refusals_word_by_word(mini_key):
+    q = mini_key.questions
+    assert _refusal("[]", mini_key) == "the answers JSON holds no records"
+    assert _refusal('[{"image": "x"}]', mini_key) == "record 1: missing question_type, correct_answer, gpt_answer"
+    assert _refusal(json.dumps([{"question_id": q[0].qid, "answer": "B"}]), mini_key) == (
+        "record 1: missing image, question_type, correct_answer, gpt_answer; "
+        "for question_id predictions write JSON Lines (one object per line)")
+    assert _refusal(json.dumps([record(q[0], "B", "B"), 5]), mini_key) == (
+        "record 2: expected an object with image, question_type, correct_answer, gpt_answer, got a number")
+    for bad in ({"image": 5}, {"question_type": 5}):
+        assert _refusal(json.dumps([dict(record(q[0], "B", "B"), **bad)]), mini_key) == (
+            'record 1: "image" and "question_type" must be strings')
+    assert _refusal(json.dumps([record(q[1], "C", "C")]), mini_key).endswith(
+        "records of an image must follow its conversation order")
+
+
+def test_every_unknown_upstream_image_is_counted_and_named(mini_key):
+    q = mini_key.questions
+    records = [dict(record(q[0], "B", "B"), image=f"VisA/x/{i}.png") for i in range(2)] + [record(q[0], "B", "B")]
+    message = _refusal(json.dumps(records), mini_key)
+    assert message.startswith("2 prediction(s) name questions not in the answer key (13 questions), "
+                              "e.g. record 1: 'VisA/x/0.png'; record 2: 'VisA/x/1.png'.")
+
+
+def _rendered(*lines: str) -> dict:
+    return {"type": "text", "text": "Question 1: Is there a defect?\n" + "\n".join(lines)}
+
+
+def test_a_rendering_that_does_not_show_exactly_the_key_s_options_proves_no_shuffle(mini_key):
+    first = mini_key.questions[0]  # A. Yes. / B. No., gold B
+    other_texts = dict(record(first, "A", "A"), question=_rendered("A. Maybe.", "B. Yes."))
+    assert "correct_answer other than the answer key's" in _refusal(json.dumps([other_texts]), mini_key)
+    # Three lines for two options, "C" showing the gold text again: not a shuffle of this question.
+    extra_line = dict(record(first, "C", "C"), question=_rendered("A. Yes.", "B. No.", "C. No."))
+    assert "correct_answer other than the answer key's" in _refusal(json.dumps([extra_line]), mini_key)
+
+
+def test_a_shuffle_shown_as_a_plain_string_question_is_judged_in_the_key_s_letters(mini_key):
+    first = mini_key.questions[0]
+    shuffled = dict(record(first, "A", "A"), question="Is there a defect?\nA. No.\nB. Yes.")
+    parsed = read_predictions(json.dumps([shuffled]).encode(), mini_key)
+    assert parsed.strict == {first.qid: ("B", "B")} and parsed.records[0] == (first.qid, "B", "B")
+
+
+def test_trust_file_gold_keeps_the_file_s_letters_and_counts_the_relabelled_records(mini_key):
+    q = mini_key.questions
+    honest = read_predictions(json.dumps([record(q[0], "B", "B")]).encode(), mini_key, trust_file_gold=True)
+    assert honest.notes == ()
+    # Shown shuffled (A. No. / B. Yes.), the file's gold "A" is kept as the file wrote it, not mapped.
+    shuffled = dict(record(q[0], "A", "A"), question=_rendered("A. No.", "B. Yes."))
+    trusted = read_predictions(json.dumps([shuffled, record(q[1], "A", "A")]).encode(), mini_key,
+                               trust_file_gold=True)
+    assert trusted.records == ((q[0].qid, "A", "A"), (q[1].qid, "A", "A"))
+    assert trusted.notes[0].startswith("2 record(s) carry a gold letter other than the key's")
