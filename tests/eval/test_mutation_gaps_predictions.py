@@ -138,3 +138,58 @@ def test_trust_file_gold_keeps_the_file_s_letters_and_counts_the_relabelled_reco
                                trust_file_gold=True)
     assert trusted.records == ((q[0].qid, "A", "A"), (q[1].qid, "A", "A"))
     assert trusted.notes[0].startswith("2 record(s) carry a gold letter other than the key's")
+
+
+def test_a_shuffled_record_maps_the_letters_it_can_and_keeps_the_rest_raw(mini_key):
+    first = mini_key.questions[0]  # shown as A. No. / B. Yes.: shown A is the key's B (gold)
+    swapped = _rendered("A. No.", "B. Yes.")
+
+    def parsed(given):
+        return read_predictions(json.dumps([dict(record(first, "A", given), question=swapped)]).encode(), mini_key)
+
+    by_text = parsed("No.")  # the reply quotes the shown option's text
+    assert by_text.strict == {first.qid: ("B", "B")} and by_text.records[0] == (first.qid, "B", "No.")
+    silent = parsed(None)
+    assert silent.strict == {first.qid: (None, "B")} and silent.records[0] == (first.qid, "B", None)
+    listed = parsed(["A"])
+    assert listed.strict == {first.qid: (None, "B")} and listed.records[0] == (first.qid, "B", ["A"])
+
+
+@pytest.mark.parametrize(("correct", "shown"), [("Z", "'Z'"), (["A"], "['A']")])
+def test_a_shuffled_record_whose_gold_maps_to_no_option_is_refused_naming_it(mini_key, correct, shown):
+    first = mini_key.questions[0]
+    item = dict(record(first, correct, "A"), question=_rendered("A. No.", "B. Yes."))
+    assert f"e.g. record 1: {shown}, the key says 'B'." in _refusal(json.dumps([item]), mini_key)
+
+
+def test_a_disagreeing_gold_is_refused_with_the_whole_explanation(mini_key):
+    assert _refusal(json.dumps([record(mini_key.questions[0], "A", "A")]), mini_key) == (
+        "1 record(s) carry a correct_answer other than the answer key's, e.g. record 1: 'A', the key says 'B'. "
+        "Gold letters come from the answer key only. A shuffle of the options is accepted when each record's "
+        "question shows them as 'A. text' lines; otherwise write JSON Lines with the chosen option's letter in "
+        "the benchmark's order; `mmad score --trust-file-gold` reproduces upstream's numbers locally, never on "
+        "the board")
+    q = mini_key.questions
+    two = _refusal(json.dumps([record(q[0], "A", "A"), record(q[1], "D", "A")]), mini_key)
+    assert "e.g. record 1: 'A', the key says 'B'; record 2: 'D', the key says 'C'. Gold" in two
+
+
+def test_an_agreeing_record_keeps_the_key_s_gold_and_the_file_s_reply(mini_key):
+    first = mini_key.questions[0]
+    parsed = read_predictions(json.dumps([record(first, "B", "A")]).encode(), mini_key)
+    assert parsed.records == ((first.qid, "B", "A"),) and parsed.strict == {first.qid: ("A", "B")}
+
+
+def test_trust_file_gold_ignores_a_gold_letter_the_question_does_not_offer(mini_key):
+    first = mini_key.questions[0]
+    trusted = read_predictions(json.dumps([record(first, "Z", "A")]).encode(), mini_key, trust_file_gold=True)
+    assert trusted.strict == {first.qid: ("A", "B")} and trusted.notes == ()
+    relabelled = read_predictions(json.dumps([record(first, "A", "A")]).encode(), mini_key, trust_file_gold=True)
+    assert relabelled.notes == ("1 record(s) carry a gold letter other than the key's (options shuffled at query "
+                                "time); --trust-file-gold judged them against the file's letter",)
+
+
+def test_the_byte_order_mark_note_and_deep_nesting(mini_key):
+    bom = read_predictions(b"\xef\xbb\xbf" + _line(mini_key.questions[0].qid, answer="B").encode(), mini_key)
+    assert bom.notes == ("the file starts with a UTF-8 byte-order mark; it was ignored",)
+    assert _refusal("[" * 100_000, mini_key) == "answers JSON: JSON nested too deeply"
