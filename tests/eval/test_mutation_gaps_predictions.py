@@ -5,6 +5,7 @@ wrong type beside a valid field, option shuffles that prove nothing, and --trust
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -193,3 +194,72 @@ def test_the_byte_order_mark_note_and_deep_nesting(mini_key):
     bom = read_predictions(b"\xef\xbb\xbf" + _line(mini_key.questions[0].qid, answer="B").encode(), mini_key)
     assert bom.notes == ("the file starts with a UTF-8 byte-order mark; it was ignored",)
     assert _refusal("[" * 100_000, mini_key) == "answers JSON: JSON nested too deeply"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"hello world\nfoo,bar", "line 1 is not JSON ('hello world')"),
+    (b"question_id\tanswer\nx", "line 1 looks like CSV/TSV ('question_id\\tanswer')"),
+    (b"question_id,answer\nx", "line 1 looks like CSV/TSV ('question_id,answer')"),
+    (b"x" * 100, f"line 1 is not JSON ('{'x' * 60}…')"),
+])
+def test_a_first_line_that_is_not_json_is_quoted_alone_and_short(mini_key, data, message):
+    with pytest.raises(ScoringError) as info:
+        read_predictions(data, mini_key)
+    assert str(info.value) == message + '; expected JSON Lines with one {"question_id": ..., "answer": ...} object per line'
+
+
+def test_bad_bytes_are_located_by_line_and_nul_bytes_are_sniffed_in_the_first_4_kib(mini_key):
+    def refusal(data: bytes) -> str:
+        with pytest.raises(ScoringError) as info:
+            read_predictions(data, mini_key)
+        return str(info.value)
+
+    assert refusal(b'\n{"a": 1}\n\xff') == "line 3: not UTF-8 text (byte 0xff); save the file as UTF-8"
+    assert refusal(b"{}" + b" " * 4093 + b"\x00") == "this is a binary file (it contains NUL bytes), not JSON Lines"
+    assert refusal(b"{}" + b" " * 4094 + b"\x00").startswith("line 1: not valid JSON")
+
+
+@pytest.mark.parametrize(("magic", "what"), [
+    (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook)"), (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
+    (b"ARROW1", "an Arrow IPC file"), (b"\xfe\xff", "UTF-16 text; save it as UTF-8"),
+])
+def test_binary_formats_are_named(mini_key, magic, what):
+    with pytest.raises(ScoringError) as info:
+        read_predictions(magic + b"\x00rest", mini_key)
+    assert str(info.value) == f"this is {what}, not JSON Lines"
+
+
+def test_the_size_limit_is_inclusive_and_worded(mini_key, tmp_path):
+    data = _line(mini_key.questions[0].qid, answer="B").encode()
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(data)
+    assert read_predictions(data, mini_key, max_bytes=len(data)).strict  # exactly at the limit: read whole
+    assert read_predictions(path, mini_key, max_bytes=len(data)).strict
+    limit = f"the limit of {(len(data) - 1) / 1e6:g} MB (raise it with --max-mb / max_bytes)"
+    assert _refusal(data.decode(), mini_key, max_bytes=len(data) - 1) == (
+        f"predictions are {len(data) / 1e6:.1f} MB, over {limit}")
+    with pytest.raises(ScoringError) as info:
+        read_predictions(path, mini_key, max_bytes=len(data) - 1)
+    assert str(info.value) == f"{path}: over {limit}"
+
+
+def test_an_absent_path_says_why(mini_key, tmp_path):
+    with pytest.raises(ScoringError) as info:
+        read_predictions(tmp_path / "absent.jsonl", mini_key)
+    assert str(info.value) == f"{tmp_path / 'absent.jsonl'}: cannot read (No such file or directory)"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open descriptors in /proc/self/fd")
+def test_refusing_a_folder_leaves_no_file_open(mini_key, tmp_path):
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(ScoringError, match="is a folder; pass the prediction file itself"):
+            read_predictions(tmp_path, mini_key)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="Linux: /proc/self/mem refuses a read at 0")
+def test_a_regular_file_the_system_refuses_to_read_is_a_clear_error(mini_key):
+    with pytest.raises(ScoringError) as info:
+        read_predictions("/proc/self/mem", mini_key)
+    assert str(info.value) == "/proc/self/mem: cannot read (Input/output error)"
