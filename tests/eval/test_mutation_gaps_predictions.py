@@ -25,7 +25,8 @@ def _refusal(data: str, key, **kwargs) -> str:
 
 def test_a_blank_line_between_predictions_does_not_end_the_file(mini_key):
     q = mini_key.questions
-    parsed = read_predictions(f"{_line(q[0].qid, answer='B')}\n\n  \n{_line(q[1].qid, answer='A')}\n".encode(), mini_key)
+    text = f"{_line(q[0].qid, answer='B')}\n\n  \n{_line(q[1].qid, answer='A')}\n"
+    parsed = read_predictions(text.encode(), mini_key)
     assert parsed.strict == {q[0].qid: ("B", "B"), q[1].qid: ("A", "C")}
 
 
@@ -205,7 +206,8 @@ def test_the_byte_order_mark_note_and_deep_nesting(mini_key):
 def test_a_first_line_that_is_not_json_is_quoted_alone_and_short(mini_key, data, message):
     with pytest.raises(ScoringError) as info:
         read_predictions(data, mini_key)
-    assert str(info.value) == message + '; expected JSON Lines with one {"question_id": ..., "answer": ...} object per line'
+    expected = '; expected JSON Lines with one {"question_id": ..., "answer": ...} object per line'
+    assert str(info.value) == message + expected
 
 
 def test_bad_bytes_are_located_by_line_and_nul_bytes_are_sniffed_in_the_first_4_kib(mini_key):
@@ -220,7 +222,8 @@ def test_bad_bytes_are_located_by_line_and_nul_bytes_are_sniffed_in_the_first_4_
 
 
 @pytest.mark.parametrize(("magic", "what"), [
-    (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook)"), (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
+    (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook)"),
+    (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
     (b"ARROW1", "an Arrow IPC file"), (b"\xfe\xff", "UTF-16 text; save it as UTF-8"),
 ])
 def test_binary_formats_are_named(mini_key, magic, what):
