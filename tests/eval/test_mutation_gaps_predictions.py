@@ -216,7 +216,8 @@ def test_bad_bytes_are_located_by_line_and_nul_bytes_are_sniffed_in_the_first_4_
             read_predictions(data, mini_key)
         return str(info.value)
 
-    assert refusal(b'\n{"a": 1}\n\xff') == "line 3: not UTF-8 text (byte 0xff); save the file as UTF-8"
+    assert refusal(b'\n{"a": 1}\n\xff\n{}\n') == "line 3: not UTF-8 text (byte 0xff); save the file as UTF-8"
+    assert refusal(b" \n\t\n") == "the prediction file is empty"
     assert refusal(b"{}" + b" " * 4093 + b"\x00") == "this is a binary file (it contains NUL bytes), not JSON Lines"
     assert refusal(b"{}" + b" " * 4094 + b"\x00").startswith("line 1: not valid JSON")
 
