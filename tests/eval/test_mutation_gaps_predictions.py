@@ -198,7 +198,7 @@ def test_the_byte_order_mark_note_and_deep_nesting(mini_key):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"hello world\nfoo,bar", "line 1 is not JSON ('hello world')"),
+    (b"hello world\nfoo\nbar,baz", "line 1 is not JSON ('hello world')"),
     (b"question_id\tanswer\nx", "line 1 looks like CSV/TSV ('question_id\\tanswer')"),
     (b"question_id,answer\nx", "line 1 looks like CSV/TSV ('question_id,answer')"),
     (b"x" * 100, f"line 1 is not JSON ('{'x' * 60}…')"),
@@ -239,6 +239,9 @@ def test_the_size_limit_is_inclusive_and_worded(mini_key, tmp_path):
     path.write_bytes(data)
     assert read_predictions(data, mini_key, max_bytes=len(data)).strict  # exactly at the limit: read whole
     assert read_predictions(path, mini_key, max_bytes=len(data)).strict
+    # 1,050,001 bytes are 1.1 MB at one decimal (1.050001), not 1.0.
+    assert _refusal(" " * 1_050_001, mini_key, max_bytes=1_000_000) == (
+        "predictions are 1.1 MB, over the limit of 1 MB (raise it with --max-mb / max_bytes)")
     limit = f"the limit of {(len(data) - 1) / 1e6:g} MB (raise it with --max-mb / max_bytes)"
     assert _refusal(data.decode(), mini_key, max_bytes=len(data) - 1) == (
         f"predictions are {len(data) / 1e6:.1f} MB, over {limit}")
