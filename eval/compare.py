@@ -42,9 +42,7 @@ def mcnemar_p(a_only: int, b_only: int) -> float:
     import numpy as np
 
     n, low = a_only + b_only, min(a_only, b_only)
-    if n == 0 or 2 * low == n:
-        return 1.0
-    k = np.arange(low)
+    k = np.arange(low)  # none discordant (n = 0) or a tie (2·low = n): the sum reaches 1 or more, capped
     # log P(X = j) = log C(n, j) − n log 2, built from the ratios C(n, j+1)/C(n, j) = (n − j)/(j + 1).
     logs = np.concatenate(([0.0], np.cumsum(np.log((n - k) / (k + 1))))) - n * np.log(2)
     top = logs.max()

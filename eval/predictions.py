@@ -236,11 +236,11 @@ def _fields(obj: dict, question: Question, where: str) -> tuple[str, str | None]
 
 
 def _parse_upstream(text: str, key: AnswerKey,
-                    trust_file_gold: bool = False) -> tuple[tuple[Record, ...], dict, tuple[str, ...]]:
-    """Upstream answers JSON: the k-th record of an image is the image's k-th question in the key."""
+                    trust_file_gold: bool) -> tuple[tuple[Record, ...], dict, tuple[str, ...]]:
+    """Upstream answers JSON: the k-th record of an image is the image's k-th question in the key.
+
+    `text` starts with "[", so it parses as an array or not at all."""
     data = _loads(text, "answers JSON")
-    if not isinstance(data, list):
-        raise ScoringError(f"expected a JSON array of upstream answer records, got {_kind(data)}")
     if not data:
         raise ScoringError("the answers JSON holds no records")
     records: list[Record] = []
@@ -346,5 +346,6 @@ def _unknown_message(unknown: list[str], key: AnswerKey) -> str:
 
 
 def _kind(value: Any) -> str:
+    """What a JSON value is, in words (json yields only these seven types)."""
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+            float: "a number", type(None): "null"}[type(value)]

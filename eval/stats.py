@@ -240,12 +240,11 @@ def rank_ranges(estimates: Sequence[float], lows: Sequence[float | None],
     n = len(estimates)
     if not n:
         return RankRanges([], [], 0, 0)
-    low = np.array([np.nan if v is None else v for v in lows], dtype=float)
-    high = np.array([np.nan if v is None else v for v in highs], dtype=float)
+    low, high = np.array(lows, dtype=float), np.array(highs, dtype=float)  # None becomes NaN
     unknown = np.isnan(low) | np.isnan(high)
     low[unknown], high[unknown] = -np.inf, np.inf
     better = n - np.searchsorted(np.sort(low), high, side="right")  # rows with low_j > high_i
     worse = np.searchsorted(np.sort(high), low, side="left")  # rows with high_j < low_i
-    order = np.argsort(-np.asarray(estimates, dtype=float), kind="stable")
+    order = np.argsort(-np.asarray(estimates), kind="stable")
     separable = int(np.count_nonzero(low[order[:-1]] > high[order[1:]]))
     return RankRanges((1 + better).tolist(), (n - worse).tolist(), separable, n - 1)
