@@ -52,3 +52,20 @@ def _tqdm_per_process() -> None:
 
 
 _tqdm_per_process()
+
+
+@pytest.fixture
+def disk_full_on(monkeypatch):
+    """`disk_full_on(n)`: unpacking a zip fails at its n-th member as a full disk would."""
+    from mmad import download
+
+    def install(n: int) -> None:
+        copy, calls = download._copy_member, []
+
+        def disk_full(*args):
+            calls.append(1)
+            if len(calls) == n:
+                raise OSError(28, "No space left on device")
+            copy(*args)
+        monkeypatch.setattr(download, "_copy_member", disk_full)
+    return install

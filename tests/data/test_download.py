@@ -261,18 +261,11 @@ def test_fake_hub_duplicate_member_is_refused_and_a_rerun_recovers(small_root, f
 
 
 def test_fake_hub_failure_while_unpacking_leaves_no_partial_folder(small_root, fake_hub, tmp_path, capsys,  # noqa: F811
-                                                                   monkeypatch):
+                                                                   monkeypatch, disk_full_on):
     from mmad import download
 
-    copy, calls = download._copy_member, []
-
-    def disk_full(*args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        copy(*args)
-
-    monkeypatch.setattr(download, "_copy_member", disk_full)
+    copy = download._copy_member
+    disk_full_on(3)
     upload_authors_repo(small_root)
     out = tmp_path / "root"
     _refused_cleanly(out, capsys, "No space left on device")

@@ -423,16 +423,8 @@ def test_extract_clears_a_stale_scratch_folder_first(tmp_path, leftover):
     assert _written(tmp_path) == {"VisA/candle/a.png": b"1"}
 
 
-def test_a_failure_while_unpacking_leaves_no_scratch_folder(tmp_path, monkeypatch):
-    copy, calls = dl._copy_member, []
-
-    def disk_full(*args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        copy(*args)
-
-    monkeypatch.setattr(dl, "_copy_member", disk_full)
+def test_a_failure_while_unpacking_leaves_no_scratch_folder(tmp_path, disk_full_on):
+    disk_full_on(2)
     with pytest.raises(OSError, match="No space left on device"):
         _extract(tmp_path, _zip_path(tmp_path, {"VisA/candle/a.png": b"1", "VisA/candle/b.png": b"2"}))
     assert _written(tmp_path) == {} and not (tmp_path / "root" / ".VisA.zip.partial").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -143,14 +144,20 @@ def test_the_daily_slots_of_the_store_say_the_day(tmp_path, key_info, make_predi
     second.submit(make_predictions(seed=2), {**META, "model_name": "b"}, "bob")
 
 
+def _refuses_both_duplicates(submitter: Submitter, stored, name: str, make_predictions) -> None:
+    """The same predictions under another name, and the same user + model (any case) with other ones, are
+    both refused with messages naming the stored submission."""
+    with pytest.raises(SubmissionRejected, match=rf"^duplicate: these predictions were already submitted as "
+                                                 rf"'{re.escape(name)}' \({stored.id}\)$"):
+        submitter.submit(make_predictions(seed=1), {**META, "model_name": "Other"}, "bob")
+    with pytest.raises(SubmissionRejected, match=rf"^duplicate: alice already submitted '{re.escape(name)}' in the "
+                                                 rf"1-shot setting \({stored.id}\)$"):
+        submitter.submit(make_predictions(seed=2), {**META, "model_name": name.upper()}, "alice")
+
+
 def test_duplicate_messages_name_the_stored_submission(submitter, make_predictions):
     stored = submitter.submit(make_predictions(seed=1), {**META, "model_name": "<First>"}, "alice")
-    with pytest.raises(SubmissionRejected, match=rf"^duplicate: these predictions were already submitted as "
-                                                 rf"'<First>' \({stored.id}\)$"):
-        submitter.submit(make_predictions(seed=1), {**META, "model_name": "Other"}, "bob")
-    with pytest.raises(SubmissionRejected, match=rf"^duplicate: alice already submitted '<First>' in the 1-shot "
-                                                 rf"setting \({stored.id}\)$"):
-        submitter.submit(make_predictions(seed=2), {**META, "model_name": "<first>"}, "alice")
+    _refuses_both_duplicates(submitter, stored, "<First>", make_predictions)
 
 
 def test_a_second_instance_words_the_store_claims_the_same_way(tmp_path, key_info, make_predictions):
@@ -158,12 +165,7 @@ def test_a_second_instance_words_the_store_claims_the_same_way(tmp_path, key_inf
     second = Submitter(LocalStore(tmp_path / "s"), key_info)
     second._stored_metadata()
     stored = first.submit(make_predictions(seed=1), {**META, "model_name": "First"}, "alice")
-    with pytest.raises(SubmissionRejected, match=rf"^duplicate: these predictions were already submitted as "
-                                                 rf"'First' \({stored.id}\)$"):
-        second.submit(make_predictions(seed=1), {**META, "model_name": "Other"}, "bob")
-    with pytest.raises(SubmissionRejected, match=rf"^duplicate: alice already submitted 'First' in the 1-shot "
-                                                 rf"setting \({stored.id}\)$"):
-        second.submit(make_predictions(seed=2), {**META, "model_name": "FIRST"}, "alice")
+    _refuses_both_duplicates(second, stored, "First", make_predictions)
     assert len(first.store.list()) == 1
 
 
