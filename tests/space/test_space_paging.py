@@ -1,4 +1,5 @@
-"""A long table is shown a page at a time, on the page and in the API: every row reachable, none twice."""
+"""A long board: the table is shown a page at a time, on the page and in the API (every row reachable, none
+twice); the Charts picker lists the best of a long selection; a download is written once per table."""
 
 from __future__ import annotations
 
