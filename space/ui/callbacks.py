@@ -109,7 +109,7 @@ def _hashable(value):
 def _whole_number(value, name: str, least: int) -> int:
     """An API caller's `offset`/`limit` (JSON: anything), or gr.Error saying what is expected."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < least:
-        raise gr.Error(f"{name}: expected a whole number ≥ {least}.")
+        raise gr.Error(f"{name}: expected a whole number ≥ {least}.", print_exception=False)
     return int(value)
 
 
