@@ -75,6 +75,21 @@ def test_the_index_holds_what_the_table_needs_and_is_small(tmp_path, results):
     assert "categories" not in one.result["official"] and "categories" in store.get(one.id).result["official"]
 
 
+
+def test_a_rows_detail_reads_its_whole_entry_and_falls_back_to_the_index(tmp_path, results):
+    """The table's rows come from the index (no per-category breakdown); a row's detail reads its entry whole,
+    a reported row is its own detail, and an entry gone since its row was listed keeps its indexed numbers."""
+    store = filled(tmp_path, results, 2)
+    board = Board(store, verify=False)
+    [first, second] = sorted(board.verified, key=lambda r: r.model)
+    reported = board.reported[0]
+    assert board.find(first.id) is first and board.find(reported.id) is reported and board.find("nope") is None
+    detailed = board.detailed(first.id)
+    assert first.categories == {} and detailed.categories and detailed.average == first.average
+    assert board.detailed(reported.id) is reported and board.detailed("nope") is None
+    shutil.rmtree(store.root / "verified" / second.id)
+    assert board.detailed(second.id) is board.find(second.id)
+
 def test_a_rescore_updates_the_index_with_the_entry(tmp_path, results):
     store = filled(tmp_path, results, 3)
     stored = store.list()[0]
