@@ -301,3 +301,9 @@ def test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once(
         for demo, _ in apps:
             demo.close()
 
+
+
+def test_a_verified_row_says_who_submitted_it_and_on_which_day(results):
+    metadata = {"model_name": "m", "user": "alice", "submitted_at": "2026-03-01T12:00:00Z"}
+    assert row_from_submission("20260301T120000Z-0123456789", metadata, results[0]).submitted == "alice on 2026-03-01"
+    assert row_from_submission("20260301T120000Z-0123456789", {"model_name": "m"}, results[0]).submitted == "? on ?"
