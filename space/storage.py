@@ -135,6 +135,13 @@ def rescored_files(previous: Stored, result: dict) -> dict[str, bytes]:
             f"{base}/result.json": _dump(result)}
 
 
+def _of_present_entries(updates: dict[str, bytes], root: Path) -> dict[str, bytes]:
+    """The re-scored files of the entries `root` still holds. A re-score takes minutes; an entry a moderator
+    removed meanwhile must not come back as a result without its metadata."""
+    return {path: content for path, content in updates.items()
+            if (root / VERIFIED / path.split("/")[1] / "metadata.json").is_file()}
+
+
 class Store(Protocol):
     """What the app, the submit handler and the re-scorer need from storage.
 
@@ -372,9 +379,10 @@ class LocalStore:
 
     def replace_results(self, updates: dict[str, bytes]) -> None:
         """Each file replaced atomically; history files are new, so order keeps the record whole."""
+        updates = _of_present_entries(updates, self.root)
         for path in sorted(updates, key=lambda p: p.endswith("result.json")):
             target = self.root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(exist_ok=True)  # history/ of an entry that is there
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
             temporary.write_bytes(updates[path])
             os.replace(temporary, target)
@@ -660,6 +668,7 @@ class HubStore:
 
     def replace_results(self, updates: dict[str, bytes]) -> None:
         """One commit of the new results, their history and the index shards they change."""
+        updates = _of_present_entries(updates, self.mirror.root)
         if not updates:
             return
         records = {}

@@ -683,3 +683,40 @@ def test_a_damaged_shard_of_no_entry_is_rewritten_empty(fake_hub, tmp_path):
     reader = _hub(fake_hub, tmp_path, "reader")
     assert [s.id for s in reader.summaries()] == [SID]
     assert _records(fake_hub.files(REPO)["summary/7.json"], "7") == {}
+
+
+# --- a re-score never brings back an entry removed while it ran ----------------------------------------
+
+def test_a_rescore_does_not_bring_back_a_local_entry_removed_while_it_ran(tmp_path):
+    store = LocalStore(tmp_path)
+    kept, removed = SID, "20260301T120000Z-00000000a3"
+    store.save(_files(kept, 10.0))
+    store.save(_files(removed, 10.0))
+    listed = store.list()  # the re-scorer reads every entry, then scores them one by one...
+    import shutil
+
+    shutil.rmtree(tmp_path / "verified" / removed)  # ...while a moderator removes one
+    store.replace_results({path: content for stored in listed
+                           for path, content in rescored_files(stored, {"official": {"average": 20.0}}).items()})
+    assert sorted(p.name for p in (tmp_path / "verified").iterdir()) == [kept]
+    assert [(s.id, s.result["official"]["average"]) for s in store.summaries()] == [(kept, 20.0)]
+    assert store.health() == ""
+
+
+def test_a_rescore_does_not_bring_back_a_hub_entry_removed_while_it_ran(fake_hub, tmp_path):
+    from huggingface_hub import HfApi
+
+    store = _hub(fake_hub, tmp_path)
+    kept, removed = SID, "20260301T120000Z-00000000a3"
+    store.save(_files(kept, 10.0))
+    store.save(_files(removed, 10.0))
+    listed = store.list()
+    api = HfApi(endpoint=fake_hub.url, token="t")
+    api.delete_folder(f"verified/{removed}", repo_id=REPO, repo_type="dataset")
+    api.delete_file(f"summary/{removed[-1]}.json", repo_id=REPO, repo_type="dataset")
+    store.refresh()
+    store.replace_results({path: content for stored in listed
+                           for path, content in rescored_files(stored, {"official": {"average": 20.0}}).items()})
+    assert not [path for path in fake_hub.files(REPO) if removed in path]
+    assert _titles(fake_hub)[-1] == "Re-score 1 submissions"
+    assert [(s.id, s.result["official"]["average"]) for s in store.summaries()] == [(kept, 20.0)]
