@@ -87,7 +87,8 @@ def generate(store: Path, root: Path, count: int, pool: int) -> None:
         (scored / f"{p}.jsonl").write_bytes(content)
         (scored / f"{p}.json").write_bytes(files.contents[f"verified/{sid}/result.json"])
     results = {p: (scored / f"{p}.json").read_bytes() for p in range(min(pool, count))}
-    records = {p: index.record(b"{}", content) for p, content in results.items()}
+    records = {p: index.record(b"{}", content, lambda data, part: json.loads(data))  # metadata: set per entry below
+               for p, content in results.items()}
     shards: dict[str, dict] = {}
     for i in range(count):
         sid, p = new_submission_id(), i % pool

@@ -31,7 +31,6 @@ stores in `space/storage.py` do the reading and writing.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -94,14 +93,7 @@ def summarize_result(result: Mapping) -> dict:
     return summary
 
 
-def _object(content: bytes, name: str) -> dict:
-    value = json.loads(content)
-    if not isinstance(value, dict):
-        raise ValueError(f"{name}.json: not a JSON object")
-    return value
-
-
-def record(metadata_bytes: bytes, result_bytes: bytes, parse: Parser = _object,
+def record(metadata_bytes: bytes, result_bytes: bytes, parse: Parser,
            history: Mapping[str, bytes] | None = None) -> Record:
     """The index record of one entry from its files' bytes, each read by `parse(bytes, part)` with part
     "metadata", "result" or "history/<name>" (the stores pass their schema check,
