@@ -48,6 +48,11 @@ _STORAGE = ["tests/space/test_mutation_gaps_storage.py", "tests/space/test_space
             "tests/space/test_stored_entry_schema.py", "tests/space/test_space_index.py", "--deselect",
             "tests/space/test_space_index.py::test_a_submission_reaches_the_board_of_this_instance_and_of_another_at_once",
             "tests/space/test_board_guarantees.py::test_fake_hub_two_instances_committing_one_file_at_once_store_it_once"]
+#: The summary index (issue 20): its own tests and the stores that write it.
+_INDEX = ["tests/space/test_space_index.py", "tests/space/test_mutation_gaps_storage.py",
+          "tests/space/test_stored_entry_schema.py", "tests/space/test_space_storage.py"]
+#: The board's prepared views and their snapshot id: views, and the pages of the table and the API.
+_PREPARED = ["tests/space/test_space_prepared.py", "tests/space/test_space_paging.py", *_SPACE]
 #: The two fuzz tests of bad prediction files take ~50 s a run: too slow to repeat per mutant.
 _NO_FUZZ = ["--deselect", "tests/eval/test_errors.py::test_fuzz_jsonl_with_wrong_types",
             "--deselect", "tests/eval/test_errors.py::test_fuzz_upstream_records"]
@@ -62,6 +67,12 @@ MODULES: dict[str, list[str]] = {
     "space/render.py": [*_SPACE, "tests/space/test_mutation_gaps_render.py"],
     "space/charts.py": ["tests/space/test_space_charts.py", "tests/space/test_mutation_gaps_charts.py"],
     "space/storage.py": _STORAGE,
+    "space/index.py": _INDEX,
+    "space/index_folder.py": _INDEX,
+    "space/intervals.py": [*_SPACE, "tests/space/test_space_intervals.py", "tests/space/test_mutation_gaps_render.py",
+                           "tests/space/test_mutation_gaps_ranking.py", "tests/space/test_mutation_gaps_charts.py"],
+    "space/prepared.py": _PREPARED,
+    "space/snapshot.py": [*_PREPARED, "tests/space/test_mutation_gaps_render.py"],
     "space/submit.py": ["tests/space/test_mutation_gaps_submit.py", "tests/space/test_space_submit.py",
                         *(f"--deselect={_SUBMIT_PY}{name}" for name in (
                             "test_twenty_concurrent_submissions_are_all_stored_once",
