@@ -307,3 +307,63 @@ def test_a_verified_row_says_who_submitted_it_and_on_which_day(results):
     metadata = {"model_name": "m", "user": "alice", "submitted_at": "2026-03-01T12:00:00Z"}
     assert row_from_submission("20260301T120000Z-0123456789", metadata, results[0]).submitted == "alice on 2026-03-01"
     assert row_from_submission("20260301T120000Z-0123456789", {"model_name": "m"}, results[0]).submitted == "? on ?"
+
+
+# --- what the index folder says and repairs (mutation testing found these unpinned) ---------------------
+
+def test_a_damaged_shard_without_entries_is_rewritten_empty(results, tmp_path):
+    store = LocalStore(tmp_path)
+    stored = entry(results, 0, shard="9")
+    store.save(stored)
+    (tmp_path / index.shard_path("3")).write_bytes(b"not a shard")  # no entry id ends in 3
+    assert [s.id for s in store.summaries()] == [stored.submission_id]
+    assert index.decode_shard((tmp_path / index.shard_path("3")).read_bytes(), "3") == {}
+
+
+def test_verifying_counts_each_record_read_again_and_each_dropped(results, tmp_path):
+    store = LocalStore(tmp_path)
+    edited, removed, kept = (entry(results, i, shard=s) for i, s in ((0, "1"), (1, "2"), (2, "3")))
+    for files in (edited, removed, kept):
+        store.save(files)
+    result = tmp_path / "verified" / edited.submission_id / "result.json"
+    shard_time = os.stat(tmp_path / index.shard_path("1")).st_mtime_ns
+    result.write_bytes(result.read_bytes().replace(b"\n}", b', "note": "edited by hand"\n}', 1))
+    os.utime(result, ns=(shard_time - 10**9, shard_time - 10**9))  # older than the shard: only a full check sees it
+    shutil.rmtree(tmp_path / "verified" / removed.submission_id)
+    assert store.verify_summaries() == 2  # one record read again, one dropped
+    assert sorted(s.id for s in store.summaries()) == sorted([edited.submission_id, kept.submission_id])
+    assert store.verify_summaries() == 0
+
+
+def test_an_entry_that_cannot_be_read_is_named_with_its_error_type_and_80_characters_of_it(results, tmp_path):
+    store = LocalStore(tmp_path)
+    stored = entry(results, 0)
+    store.save(stored)
+    damaged = {"official": {"average": 50, "subtasks": {"Anomaly Discrimination": "high"}}}
+    (tmp_path / "verified" / stored.submission_id / "result.json").write_text(json.dumps(damaged))
+    (tmp_path / index.shard_path(stored.submission_id[-1])).unlink()
+    assert store.summaries() == []
+    assert store.unreadable == {stored.submission_id: "ValueError: result.json: official.subtasks.Anomaly "
+                                                      "Discrimination: Input should be a valid n"}  # 80 characters
+    assert stored.submission_id in store.health()
+
+
+def test_an_entry_gone_while_indexed_is_named_incomplete():
+    from space.index_folder import IndexFolder
+
+    def gone(sid: str) -> index.Record:
+        raise FileNotFoundError(sid)
+
+    folder = IndexFolder(None, gone, lambda sid: False)
+    assert folder.read_all(["20260301T120000Z-0123456789"]) == (
+        {}, {"20260301T120000Z-0123456789": "FileNotFoundError: incomplete entry"})
+
+
+def test_shards_rebuilt_elsewhere_are_not_fatal_where_the_folder_cannot_be_written(tmp_path):
+    from space.index_folder import IndexFolder
+
+    (tmp_path / "file").write_text("not a folder")
+    folder = IndexFolder(tmp_path / "file", lambda sid: {}, lambda sid: True)
+    folder.replace({"3": {}})  # the Hub store's repair of a mirror it cannot write: the board still answers
+    folder.put({"20260301T120000Z-0123456783": {"metadata": {}, "result": {}, "files": {}}})
+    assert folder.shard("3") is None  # unreadable, as a damaged shard: rebuilt by the next reconciliation
