@@ -69,12 +69,6 @@ def _still_valid(rows: Sequence[Row], previous: Prepared | None) -> dict[tuple[s
             if current.get(key[1]) is facts.row}
 
 
-def _estimate(row: Row, view: str) -> tuple[float, Interval | None]:
-    """A ranked row's average in a view and its 95% interval."""
-    nums = numbers(row, view)
-    return nums.average, nums.interval
-
-
 def display_values(record: dict[str, Any]) -> dict[str, Any]:
     """A record's cells as the API's `display` shows them (numbers and interval bounds with two decimals,
     rank bounds as they are)."""
@@ -219,8 +213,7 @@ class Prepared:
         """`board.separable()`: (separable, all) adjacent pairs among the ranked rows shown, from the
         view's prepared averages and intervals."""
         cache = self._cache(board.view)
-        shown = [cache.estimates.get(row.id) or _estimate(row, board.view) for row in board.rows
-                 if row.id in board.ranks]
+        shown = [cache.estimates[row.id] for row in board.rows if row.id in board.ranks]
         return intervals.separable_pairs([a for a, _ in shown], [i for _, i in shown])
 
     def ordered(self, board: View, sort_by: str = "Average") -> list[Row]:

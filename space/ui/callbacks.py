@@ -201,14 +201,16 @@ class BoardApp:
         return self.meta_line(), self.status_table()
 
     def current(self, search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,
-                show_reference) -> View:
-        """The view the controls ask for; a control left at None (an API caller omitting it) selects everything."""
+                show_reference, *, prepared: Prepared | None = None) -> View:
+        """The view the controls ask for; a control left at None (an API caller omitting it) selects everything.
+        `prepared`: the generation an answer is built from (default: the current one), so that its rows, line,
+        snapshot id and memo all come from one generation even when the store changes meanwhile."""
         chosen = {name: value for name, value in (
             ("sizes", sizes), ("types", types), ("settings", setting_choices), ("exposures", exposures),
             ("measured_by", measured), ("protocols", protocols), ("coverages", coverages)) if value is not None}
         filters = Filters(str(search or "")[:SEARCH_LIMIT], show=show or COMPARABLE_ONLY,
                           show_reference=True if show_reference is None else bool(show_reference), **chosen)
-        return self.prepared().view(filters, view or OVERALL)
+        return (prepared or self.prepared()).view(filters, view or OVERALL)
 
     def refresh_table(self, search: str = "", view: str = OVERALL, show: str = COMPARABLE_ONLY,
                       sort_by: str = "Average", sizes: list[str] | None = None, types: list[str] | None = None,
@@ -271,9 +273,9 @@ class BoardApp:
 
         def build() -> Table:
             shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                                 coverages, show_reference)
+                                 coverages, show_reference, prepared=prepared)
             order = prepared.ordered(shown, sort_by or "Average")
-            return Table(prepared, shown, order, self.summary_line(shown, search, show, sort_by))
+            return Table(prepared, shown, order, self.summary_line(prepared, shown, search, show, sort_by))
         return prepared.memo(("table", *(_hashable(a) for a in (search, view, show, sort_by, sizes, types,
                                                                  setting_choices, exposures, measured, protocols,
                                                                  coverages, show_reference))), build)
@@ -305,7 +307,7 @@ class BoardApp:
         """The short id of the board's current rows (`space.snapshot`), computed once per generation."""
         return self.prepared().snapshot()
 
-    def summary_line(self, shown: View, search: str, show: str, sort_by: str = "Average") -> str:
+    def summary_line(self, prepared: Prepared, shown: View, search: str, show: str, sort_by: str = "Average") -> str:
         """One line saying what the table shows, what is left out, and how to get it back."""
         hidden = shown.hidden
         if not shown.rows:
@@ -317,7 +319,7 @@ class BoardApp:
         ranked = sum(1 for r in shown.rows if r.id in shown.ranks)
         text = (f"Showing {plural(len(shown.rows), 'entry', 'entries')} in **{render.escape_markdown(shown.view)}**"
                 f" ({ranked} ranked)")
-        separable, pairs = self.prepared().separable(shown)
+        separable, pairs = prepared.separable(shown)
         if pairs:
             text += (f"; **{separable} of {pairs} adjacent pairs separable at 95%** (shaded ranks: tie bands; "
                      f"4 (3–7): plausible ranks — see About)")
@@ -351,8 +353,10 @@ class BoardApp:
         controls = (search, view, show, sizes, types, setting_choices, exposures, measured, protocols, coverages,
                     show_reference)
 
+        prepared = self.prepared()
+
         def compute() -> tuple:
-            shown = self.current(*controls)
+            shown = self.current(*controls, prepared=prepared)
             entries = [r for r in shown.rows if r.status != "reference"]
             picker = charts_module.choices(entries)[:PICKER_LIMIT]
             names = {value: name for name, value in picker}
@@ -364,7 +368,7 @@ class BoardApp:
             return (charts_module.bar_figure(shown, references),
                     charts_module.radar_figure(entries, kept, shown.view, names), picker, kept,
                     scope_line(shown, search, show, len(entries), len(picker)))
-        bar, radar, picker, kept, line = self.prepared().memo(
+        bar, radar, picker, kept, line = prepared.memo(
             ("charts", *(_hashable(c) for c in (*controls, chosen)), keep_empty), compute)
         return bar, radar, gr.Dropdown(choices=picker, value=kept), line
 
@@ -385,11 +389,13 @@ class BoardApp:
         search, view, show, sort_by, sizes, types, setting_choices, exposures, measured, protocols, coverages, \
             show_reference = controls
 
+        prepared = self.prepared()
+
         def build() -> pd.DataFrame:
             shown = self.current(search, view, show, sizes, types, setting_choices, exposures, measured, protocols,
-                                 coverages, show_reference)
-            return render.plain_table(shown, sort_by or "Average", self.snapshot())
-        return self.prepared().memo(("downloads", *(_hashable(c) for c in controls)), build)
+                                 coverages, show_reference, prepared=prepared)
+            return render.plain_table(shown, sort_by or "Average", prepared.snapshot())
+        return prepared.memo(("downloads", *(_hashable(c) for c in controls)), build)
 
     def downloads(self, *controls):
         """Both download buttons' files for the current view, so one click downloads."""

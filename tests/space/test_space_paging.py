@@ -97,3 +97,30 @@ def test_a_download_is_served_again_while_its_file_exists_and_rewritten_when_pru
     assert json.loads(Path(again).read_text())[1] == {"model": "b", "average": None}
     changed = table.assign(average=[2.5, None])  # the next generation's table: a file of its own
     assert exports.write(changed, "json") != again
+
+
+def test_an_answer_comes_from_one_generation_when_another_instance_commits_while_it_is_built(app, monkeypatch):
+    """Its rows, its line ("Showing N entries…") and its snapshot id describe the same board."""
+    import dataclasses
+
+    from board_entries import verified
+
+    from space.snapshot import snapshot_id
+
+    before = app.board.rows
+    newcomer = dataclasses.replace(verified(name="Newcomer", average=99.0), id="20991231T000000Z-00000000ff")
+    real_current, calls = app.board.current, []
+
+    def current() -> int:
+        calls.append(1)
+        if len(calls) == 2:  # another instance's commit lands while the first answer is being built
+            app.board.verified = [*app.board.verified, newcomer]
+            app.board.generation += 1
+        return real_current()
+
+    monkeypatch.setattr(app.board, "current", current)
+    first = app.leaderboard_api(show=ALL_ENTRIES)
+    assert f"Showing {first['total']} entries" in first["note"] and first["snapshot"] == snapshot_id(before)
+    again = app.leaderboard_api(show=ALL_ENTRIES)  # the next answer shows the commit
+    assert again["total"] == first["total"] + 1 and f"Showing {again['total']} entries" in again["note"]
+    assert again["snapshot"] == snapshot_id(app.board.rows) != first["snapshot"]
