@@ -94,3 +94,58 @@ def test_a_rescored_row_is_ranked_and_found_by_its_new_numbers_in_the_next_gener
         assert ([r.id for r in shown.rows], shown.ranks, shown.ranges, shown.hidden) == (
             [r.id for r in expected.rows], expected.ranks, expected.ranges, expected.hidden)
     assert second.view(Filters(search="renamed", show=ALL_ENTRIES), view).rows[0].model == "Renamed"
+
+
+def test_memo_keeps_the_most_recently_used_answers():
+    prepared, computed = Prepared(ROWS), []
+
+    def answer(key: int) -> int:
+        return prepared.memo((key,), lambda: computed.append(key) or key)
+
+    for key in range(Prepared.MEMO):
+        answer(key)
+    answer(0)  # used again: now the most recent
+    answer(Prepared.MEMO)  # one too many: the least recently used (1) goes
+    computed.clear()
+    for key in (0, *range(2, Prepared.MEMO + 1)):
+        assert answer(key) == key
+    assert computed == []  # all still kept
+    answer(1)
+    assert computed == [1]
+
+
+def test_the_snapshot_digests_only_the_rows_that_changed_since_the_last_generation(monkeypatch):
+    from space import prepared as prepared_module
+    from space.snapshot import row_digest, snapshot_id
+
+    digested = []
+    monkeypatch.setattr(prepared_module, "row_digest", lambda r: digested.append(r.id) or row_digest(r))
+    first = Prepared(ROWS)
+    assert first.snapshot() == first.snapshot() == snapshot_id(ROWS) and len(digested) == len(ROWS)
+    changed = [stored("v-mine", name="Mine", average=79.0) if r.id == "v-mine" else r for r in ROWS]
+    digested.clear()
+    second = Prepared(changed, first)
+    assert second.snapshot() == snapshot_id(changed) != first.snapshot() and digested == ["v-mine"]
+    digested.clear()
+    third = Prepared(changed, second)
+    assert third.snapshot() == second.snapshot() and digested == []
+
+
+def test_a_page_names_runs_of_one_model_as_the_whole_table_does_and_formats_each_row_once(monkeypatch):
+    from space.prepared import Table
+
+    prepared = Prepared(ROWS)
+    board = prepared.view(Filters(show=ALL_ENTRIES))
+    order = prepared.ordered(board)
+    table = Table(prepared, board, order, "")
+    whole = render.table_records(board, order)
+    formatted = []
+    real = render.display_record
+    monkeypatch.setattr(render, "display_record", lambda r, b: formatted.append(r.id) or real(r, b))
+    pages = [record for start in range(len(order)) for record in table.records(start, 1)]  # one row a page
+    assert pages == whole
+    assert sorted(r["Model"] for r in pages if r["Model"].startswith("[Twin]")) == [
+        "[Twin](https://e.org/m) · *a*", "[Twin](https://e.org/m) · *b*"]  # each alone on its page
+    assert sorted(formatted) == sorted(r.id for r in order)
+    formatted.clear()
+    assert table.records(0, len(order)) == whole and formatted == []  # served from the prepared records
