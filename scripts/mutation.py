@@ -72,7 +72,7 @@ MODULES: dict[str, list[str]] = {
     "space/intervals.py": [*_SPACE, "tests/space/test_space_intervals.py", "tests/space/test_mutation_gaps_render.py",
                            "tests/space/test_mutation_gaps_ranking.py", "tests/space/test_mutation_gaps_charts.py"],
     "space/prepared.py": _PREPARED,
-    "space/snapshot.py": [*_PREPARED, "tests/space/test_mutation_gaps_render.py"],
+    "space/snapshot.py": [*_PREPARED, "tests/space/test_mutation_gaps_render.py", "tests/space/test_space_snapshot.py"],
     "space/submit.py": ["tests/space/test_mutation_gaps_submit.py", "tests/space/test_space_submit.py",
                         *(f"--deselect={_SUBMIT_PY}{name}" for name in (
                             "test_twenty_concurrent_submissions_are_all_stored_once",

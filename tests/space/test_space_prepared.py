@@ -131,6 +131,14 @@ def test_the_snapshot_digests_only_the_rows_that_changed_since_the_last_generati
     assert third.snapshot() == second.snapshot() and digested == []
 
 
+def test_a_board_that_was_empty_shows_the_snapshot_of_its_first_rows():
+    from space.snapshot import snapshot_id
+
+    empty = Prepared([])
+    assert empty.snapshot() == snapshot_id([])
+    assert Prepared(ROWS, Prepared([], empty)).snapshot() == snapshot_id(ROWS)
+
+
 def test_a_page_names_runs_of_one_model_as_the_whole_table_does_and_formats_each_row_once(monkeypatch):
     from space.prepared import Table
 
