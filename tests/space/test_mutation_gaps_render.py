@@ -354,3 +354,13 @@ def test_table_cells_dash_what_an_entry_leaves_empty_and_join_every_reason_and_f
 
 def test_a_status_the_board_has_no_badge_for_is_shown_as_it_is():
     assert render.status_badge(row(status="withdrawn")) == "withdrawn"
+
+
+def test_one_page_names_runs_of_one_model_as_the_whole_table_told_it():
+    """A page of one row still names its run: the whole table's runs are passed in (`space.prepared.Table`)."""
+    twins = [row(id="twin-a", model="Twin", average=71.0), row(id="twin-b", model="Twin", average=70.0)]
+    board = ranking.board_view(twins, Filters(show=ALL_ENTRIES))
+    whole = render.repeated_runs(twins)
+    assert [r["Model"] for r in render.table_records(board, twins[1:], repeated=whole)] == [
+        "[Twin](https://e.org/m) · *b*"]
+    assert [r["Model"] for r in render.table_records(board, twins[1:])] == ["[Twin](https://e.org/m)"]
