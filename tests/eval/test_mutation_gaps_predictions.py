@@ -272,11 +272,28 @@ def test_a_regular_file_the_system_refuses_to_read_is_a_clear_error(mini_key):
     assert str(info.value) == "/proc/self/mem: cannot read (Input/output error)"
 
 
-def test_a_fifo_is_refused_with_the_whole_message(mini_key, tmp_path):
+def test_a_fifo_is_refused_with_the_whole_message_without_waiting_for_a_writer(mini_key, tmp_path):
+    """A read that blocks on the FIFO is released after 10 s by opening its other end, and fails the test
+    (instead of hanging the suite)."""
+    import threading
+
     fifo = tmp_path / "pipe.jsonl"
     os.mkfifo(fifo)
-    with pytest.raises(ScoringError) as info:
-        read_predictions(fifo, mini_key)
+    answered, released = threading.Event(), threading.Event()
+
+    def release_a_blocked_read() -> None:
+        if not answered.wait(10):
+            released.set()
+            with open(fifo, "wb"):
+                pass
+
+    threading.Thread(target=release_a_blocked_read, daemon=True).start()
+    try:
+        with pytest.raises(ScoringError) as info:
+            read_predictions(fifo, mini_key)
+    finally:
+        answered.set()
+    assert not released.is_set(), "opening the FIFO waited for a writer"
     assert str(info.value) == (
         f"{fifo}: is not a regular file (a device, FIFO or socket); pass the prediction file itself")
 
