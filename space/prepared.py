@@ -183,7 +183,9 @@ class Prepared:
         return self.constant("snapshot", compute)
 
     def _digest(self, row: Row) -> str:
-        known = self._digests.get(row.id) or self._earlier_digests.get(row.id)
+        """A row's digest, from the last generation while it is the same row (called once per row: the snapshot
+        is a constant of the generation)."""
+        known = self._earlier_digests.get(row.id)
         if known is None or known[0] is not row:
             known = (row, row_digest(row))
         self._digests[row.id] = known

@@ -77,6 +77,13 @@ def test_memo_answers_once_per_key():
     assert len(calls) == 2
 
 
+def test_each_constant_of_a_generation_is_computed_once_and_kept_under_its_own_name():
+    prepared, calls = Prepared(ROWS), []
+    answers = [prepared.constant(name, lambda name=name: calls.append(name) or f"value of {name}")
+               for name in ("counts", "picker", "counts", "picker")]
+    assert answers == ["value of counts", "value of picker"] * 2 and calls == ["counts", "picker"]
+
+
 @pytest.mark.parametrize("view", ranking.VIEWS)
 def test_a_rescored_row_is_ranked_and_found_by_its_new_numbers_in_the_next_generation(view):
     """Rows are rebuilt as new objects when their entry changes (same id): the next generation ranks, filters
