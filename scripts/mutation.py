@@ -225,8 +225,11 @@ def run_module(module: str, jobs: int, equivalents: dict[str, str]) -> Outcome:
         copy = Path(scratch)
         _scratch_copy(copy)
         _configure(copy, module, MODULES[module])
+        # pytest's temporary folders go in the scratch copy and leave with it: thousands of test runs per module
+        # otherwise pile up tens of GB under /tmp/pytest-of-<user> (its retention only prunes its own session)
+        (copy / ".tmp").mkdir()
         run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], cwd=copy,
-                             capture_output=True, text=True, env=_env())
+                             capture_output=True, text=True, env={**_env(), "TMPDIR": str(copy / ".tmp")})
         meta = copy / "mutants" / f"{module}.meta"
         if not meta.is_file():
             outcome.error = _last_line(run.stdout + run.stderr)
