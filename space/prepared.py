@@ -146,9 +146,9 @@ class Prepared:
 
     def _row_facts(self, row: Row, view: str) -> _Facts:
         """A row's facts in a view, from an earlier generation when the row did not change (`_still_valid`);
-        call under the lock."""
+        call under the lock, once per view and row (`_cache` builds each view once)."""
         key = (view, row.id)
-        known = self._facts.get(key) or self._earlier_facts.get(key) or _facts(row, view)
+        known = self._earlier_facts.get(key) or _facts(row, view)
         self._facts[key] = known
         return known
 
